@@ -1,0 +1,18 @@
+"""Template context shared by every page: the user's unit and scope for the navigation."""
+
+from uutu.accounts import permissions
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    assignments = permissions.all_assignments(user)
+    return {
+        "nav_assignments": assignments,
+        "nav_primary": permissions.primary_assignment(user),
+        "nav_can_people": permissions.has_any(user, "people.view"),
+        "nav_can_orgs": permissions.has_any(user, "orgs.view"),
+        "nav_can_accounts": permissions.has_any(user, "accounts.manage"),
+        "nav_can_audit": permissions.has_any(user, "audit.view"),
+    }

@@ -1,0 +1,41 @@
+"""Shared form helpers: Bootstrap widgets and native date pickers."""
+
+from django import forms
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class BootstrapMixin:
+    """Give every widget the Bootstrap class it needs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(field, forms.DateField) and not isinstance(widget, DateInput):
+                field.widget = widget = DateInput(attrs=widget.attrs)
+                field.input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+def apply_errors(form, exc) -> None:
+    """Put a service's ValidationError onto the form, field by field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

@@ -1,0 +1,67 @@
+"""The one scoping mechanism.
+
+Every queryset that reaches a user goes through ``Model.objects.restrict(user, action)``,
+which keeps the rows whose unit lies in a subtree where the user holds a role that
+grants ``action``. The unit tree is a materialized path, so a subtree is one
+``path LIKE 'prefix%'`` filter. Each scoped model names the path of its unit in
+``scope_path`` (``"path"`` for a unit itself, ``"branch__path"`` for a member, …).
+
+Views fetch single records with :func:`get_scoped_or_404`: a record outside the
+user's scope answers 404 (its existence is not revealed); a record inside her scope
+for which her role lacks the action answers 403.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+
+class ScopedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str | None = None):
+        """Rows under the units where ``user`` may do ``action``.
+
+        With ``action=None`` the scope is every unit she is assigned to (and the
+        counterpart unit in the other tree): the rows she may know exist.
+        """
+        from uutu.accounts.permissions import ALL, scope_prefixes
+
+        prefixes = scope_prefixes(user, action)
+        if prefixes is ALL:
+            return self
+        if not prefixes:
+            return self.none()
+        field = f"{self.model.scope_path}__startswith"
+        condition = Q()
+        for prefix in prefixes:
+            condition |= Q(**{field: prefix})
+        return self.filter(condition)
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+def get_scoped_or_404(user, queryset, action: str, **lookup):
+    """Fetch one record for ``user``: 404 outside her scope, 403 without ``action``."""
+    from uutu.accounts.permissions import can
+
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    try:
+        obj = queryset.restrict(user, None).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc
+    if not can(user, action, obj.scope_unit):
+        raise PermissionDenied
+    return obj
+
+
+def require_in_scope(user, obj, action: str) -> None:
+    """Re-check after a save, inside the transaction, that ``obj`` is still within
+    the user's reach, so nobody can move a record out of her own scope."""
+    from uutu.accounts.permissions import can
+
+    if not can(user, action, obj.scope_unit):
+        raise ValidationError(
+            "Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn."
+        )

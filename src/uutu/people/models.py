@@ -1,0 +1,231 @@
+"""The member registry: women members of the Hội, their branch history, positions
+and party status."""
+
+import datetime
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from uutu.core.scoping import ScopedQuerySet
+from uutu.core.text import fold, normalize_name, sort_key, split_full_name
+
+from .reference import EDUCATION_CHOICES, ETHNICITY_CHOICES, RELIGION_CHOICES
+
+cccd_validator = RegexValidator(
+    r"^\d{12}$", _("Số CCCD phải gồm đúng 12 chữ số."), code="cccd_format"
+)
+phone_validator = RegexValidator(
+    r"^(\+?84|0)\d{9,10}$",
+    _("Số điện thoại không hợp lệ (ví dụ 0912345678)."), code="phone_format",
+)
+
+
+class PersonQuerySet(ScopedQuerySet):
+    def current(self):
+        return self.filter(archived_at__isnull=True)
+
+    def search(self, text: str):
+        """Accent- and case-insensitive search on the name (every word must match),
+        or an exact CCCD / phone number."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        if text.isdigit() and len(text) >= 9:
+            return self.filter(Q(cccd=text) | Q(phone=text))
+        qs = self
+        for word in fold(text).split(" "):
+            qs = qs.filter(search_name__contains=word)
+        return qs
+
+
+class Party(models.TextChoices):
+    NONE = "none", _("Chưa là đảng viên")
+    PROBATIONARY = "probationary", _("Đảng viên dự bị")
+    OFFICIAL = "official", _("Đảng viên chính thức")
+    LEFT = "left", _("Đã ra khỏi Đảng")
+
+
+class Person(models.Model):
+    """A woman member of the Hội (hội viên), in her current chi hội.
+
+    ``search_name`` (the name without diacritics) and ``sort_key`` (digits that
+    sort by given name the Vietnamese way) are kept in step with ``full_name`` on
+    every save. ``party_status`` mirrors the current :class:`PartyStatusPeriod`.
+    A member is archived, never deleted.
+    """
+
+    scope_path = "branch__path"
+    audit_exclude = ("search_name", "sort_key", "created_at", "updated_at")
+
+    full_name = models.CharField(_("họ và tên"), max_length=150)
+    family_name = models.CharField(max_length=50, editable=False, default="")
+    middle_name = models.CharField(max_length=80, editable=False, default="")
+    given_name = models.CharField(max_length=50, editable=False, default="")
+    search_name = models.CharField(max_length=150, editable=False, default="", db_index=True)
+    sort_key = models.CharField(max_length=255, editable=False, default="")
+    birth_date = models.DateField(_("ngày sinh"))
+    cccd = models.CharField(
+        _("số CCCD"), max_length=12, null=True, blank=True, validators=[cccd_validator],
+        help_text=_("Căn cước công dân: 12 chữ số."),
+    )
+    ethnicity = models.CharField(_("dân tộc"), max_length=30, choices=ETHNICITY_CHOICES,
+                                 default="Kinh")
+    religion = models.CharField(_("tôn giáo"), max_length=30, choices=RELIGION_CHOICES,
+                                default="none")
+    education = models.CharField(_("trình độ học vấn"), max_length=30,
+                                 choices=EDUCATION_CHOICES, default="upper_secondary")
+    occupation = models.CharField(_("nghề nghiệp"), max_length=100, blank=True, default="")
+    phone = models.CharField(_("điện thoại"), max_length=15, blank=True, default="",
+                             validators=[phone_validator])
+    residence = models.CharField(_("nơi ở hiện nay"), max_length=255, blank=True, default="")
+    joined_hoi_on = models.DateField(_("ngày vào Hội"), null=True, blank=True)
+    working_away = models.BooleanField(_("đi làm ăn xa"), default=False)
+    is_core_member = models.BooleanField(_("hội viên nòng cốt"), default=False)
+    is_exemplar = models.BooleanField(_("gương điển hình"), default=False)
+    exemplar_citation = models.CharField(_("thành tích điển hình"), max_length=300, blank=True,
+                                         default="")
+    branch = models.ForeignKey("orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT,
+                               related_name="members")
+    party_status = models.CharField(_("đảng viên"), max_length=20, choices=Party.choices,
+                                    default=Party.NONE, editable=False)
+    archived_at = models.DateTimeField(_("ngày lưu trữ"), null=True, blank=True, editable=False)
+    archive_reason = models.CharField(_("lý do lưu trữ"), max_length=255, blank=True,
+                                      default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hội viên")
+        verbose_name_plural = _("hội viên")
+        ordering = ["sort_key", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cccd"], condition=Q(cccd__isnull=False),
+                                    name="person_cccd_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "sort_key"], name="person_branch_sort"),
+            models.Index(fields=["sort_key"], name="person_sort"),
+            models.Index(fields=["birth_date"], name="person_birth"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.full_name = normalize_name(self.full_name)
+        self.family_name, self.middle_name, self.given_name = split_full_name(self.full_name)
+        self.search_name = fold(self.full_name)
+        self.sort_key = sort_key(self.full_name)
+        if self.cccd == "":
+            self.cccd = None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "family_name", "middle_name",
+                                       "given_name", "search_name", "sort_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def scope_unit(self):
+        return self.branch
+
+    def age_on(self, on: datetime.date) -> int:
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    @property
+    def age(self) -> int:
+        return self.age_on(datetime.date.today())
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Membership(models.Model):
+    """A stay of a member in one chi hội, from ``start`` to ``end`` (empty while
+    current). Moving her closes one row and opens the next, so the history stays."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    branch = models.ForeignKey("orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT,
+                               related_name="+")
+    start = models.DateField(_("từ ngày"))
+    end = models.DateField(_("đến ngày"), null=True, blank=True)
+    reason = models.CharField(_("lý do"), max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("quá trình sinh hoạt")
+        verbose_name_plural = _("quá trình sinh hoạt")
+        ordering = ["person", "-start", "-id"]
+        indexes = [models.Index(fields=["branch", "start"])]
+
+    def __str__(self):
+        return f"{self.person} – {self.branch}"
+
+
+class PositionKind(models.TextChoices):
+    BRANCH_HEAD = "branch_head", _("Chi hội trưởng")
+    BRANCH_DEPUTY = "branch_deputy", _("Chi hội phó")
+    GROUP_HEAD = "group_head", _("Tổ trưởng tổ phụ nữ")
+    GROUP_DEPUTY = "group_deputy", _("Tổ phó tổ phụ nữ")
+    CHAIR = "chair", _("Chủ tịch Hội LHPN")
+    VICE_CHAIR = "vice_chair", _("Phó Chủ tịch Hội LHPN")
+    STANDING = "standing", _("Ủy viên Ban Thường vụ")
+    EXECUTIVE = "executive", _("Ủy viên Ban Chấp hành")
+
+
+class PositionQuerySet(ScopedQuerySet):
+    def current(self, on: datetime.date | None = None):
+        on = on or datetime.date.today()
+        return self.filter(Q(end__isnull=True) | Q(end__gte=on), start__lte=on)
+
+
+class Position(models.Model):
+    """A position a member held in a unit (chi hội trưởng of a branch, chủ tịch of a
+    commune Hội…) between two dates. It is in scope where the member is."""
+
+    scope_path = "person__branch__path"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="positions")
+    unit = models.ForeignKey("orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT,
+                             related_name="positions")
+    kind = models.CharField(_("chức vụ"), max_length=20, choices=PositionKind.choices)
+    start = models.DateField(_("từ ngày"))
+    end = models.DateField(_("đến ngày"), null=True, blank=True)
+
+    objects = PositionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chức vụ")
+        verbose_name_plural = _("chức vụ")
+        ordering = ["person", "-start"]
+        indexes = [models.Index(fields=["kind", "end"]), models.Index(fields=["unit", "kind"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} – {self.unit}"
+
+    @property
+    def scope_unit(self):
+        return self.person.branch
+
+
+class PartyStatusPeriod(models.Model):
+    """A member's party status between two dates (not a member, probationary,
+    official, left), with the decision that set it."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="party_periods")
+    status = models.CharField(_("tình trạng"), max_length=20, choices=Party.choices)
+    start = models.DateField(_("từ ngày"))
+    end = models.DateField(_("đến ngày"), null=True, blank=True)
+    doc_no = models.CharField(_("số quyết định"), max_length=100, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("tình trạng đảng viên")
+        verbose_name_plural = _("tình trạng đảng viên")
+        ordering = ["person", "-start", "-id"]
+
+    def __str__(self):
+        return f"{self.person}: {self.get_status_display()}"

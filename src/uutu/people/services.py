@@ -1,0 +1,259 @@
+"""Service functions for the member registry: every create, edit, move, archive,
+position and party-status change goes through here, inside a transaction, with
+the rules checked and an audit row written. Views, imports and commands call
+these functions; none of them saves a Person directly."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from uutu.core import audit
+from uutu.core.scoping import require_in_scope
+from uutu.orgs.models import Tree
+
+from .models import Membership, Party, PartyStatusPeriod, Person, Position, PositionKind
+from .validators import validate_cccd, validate_past_date
+
+BRANCH_LEVEL_CODES = ("hoi_branch",)
+CONTACT_FIELDS = ("phone", "residence", "occupation", "working_away")
+
+
+def _check_branch(branch) -> None:
+    if branch is None:
+        raise ValidationError({"branch": "Chưa chọn chi hội."})
+    if branch.tree != Tree.HOI or branch.level.code not in BRANCH_LEVEL_CODES:
+        raise ValidationError({"branch": f"“{branch.name}” không phải là một chi hội."})
+    if not branch.is_active:
+        raise ValidationError({"branch": f"Chi hội “{branch.name}” đã giải thể hoặc sáp nhập."})
+
+
+def validate_person(person: Person) -> None:
+    """Every field rule, collected into one ValidationError keyed by field."""
+    errors: dict[str, list] = {}
+
+    def add(field, exc):
+        errors.setdefault(field, []).extend(exc.messages)
+
+    try:
+        person.full_clean(exclude=["branch"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for field, msgs in exc.message_dict.items():
+            errors.setdefault(field, []).extend(msgs)
+    if person.full_name and len(person.full_name.split()) < 2:
+        errors.setdefault("full_name", []).append("Vui lòng nhập đầy đủ họ và tên.")
+    for field, label in (("birth_date", "Ngày sinh"), ("joined_hoi_on", "Ngày vào Hội")):
+        try:
+            validate_past_date(getattr(person, field), label)
+        except ValidationError as exc:
+            add(field, exc)
+    if person.birth_date and person.birth_date.year < 1900:
+        errors.setdefault("birth_date", []).append("Ngày sinh không hợp lệ.")
+    if person.birth_date and person.joined_hoi_on and person.joined_hoi_on < person.birth_date:
+        errors.setdefault("joined_hoi_on", []).append("Ngày vào Hội phải sau ngày sinh.")
+    if person.cccd and "cccd" not in errors:
+        try:
+            validate_cccd(person.cccd, person.birth_date)
+        except ValidationError as exc:
+            add("cccd", exc)
+        else:
+            clash = Person.objects.filter(cccd=person.cccd).exclude(pk=person.pk).exists()
+            if clash:
+                errors.setdefault("cccd", []).append(
+                    f"Số CCCD {person.cccd} đã có trong hệ thống (thuộc một hội viên khác)."
+                )
+    if person.is_exemplar and not person.exemplar_citation.strip():
+        errors.setdefault("exemplar_citation", []).append(
+            "Gương điển hình cần ghi tóm tắt thành tích."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_person(*, actor, branch, on: datetime.date | None = None, **fields) -> Person:
+    """Register a member in ``branch`` from ``on`` (default: the day she joined the
+    Hội, else today)."""
+    _check_branch(branch)
+    person = Person(branch=branch, **fields)
+    person.full_name = (person.full_name or "").strip()
+    validate_person(person)
+    person.save()
+    start = on or person.joined_hoi_on or datetime.date.today()
+    Membership.objects.create(person=person, branch=branch, start=start, reason="Đăng ký")
+    PartyStatusPeriod.objects.create(person=person, status=person.party_status, start=start)
+    if actor is not None:
+        require_in_scope(actor, person, "people.add")
+    audit.record("people.person.created", person, after=audit.snapshot(person), user=actor)
+    return person
+
+
+@transaction.atomic
+def update_person(person: Person, *, actor, contact_only: bool = False, **fields) -> Person:
+    """Edit a member's data. ``contact_only`` limits the change to the fields a
+    branch head may edit (phone, residence, occupation, working away)."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    before = audit.snapshot(person)
+    allowed = CONTACT_FIELDS if contact_only else None
+    for name, value in fields.items():
+        if name in ("branch", "branch_id", "party_status", "archived_at"):
+            raise ValidationError("Dùng chức năng chuyển sinh hoạt / lưu trữ cho thay đổi này.")
+        if allowed is not None and name not in allowed:
+            raise ValidationError(f"Bạn không được sửa trường “{name}”.")
+        setattr(person, name, value)
+    validate_person(person)
+    person.save()
+    after = audit.snapshot(person)
+    if before != after:
+        audit.record("people.person.updated", person, before=before, after=after, user=actor)
+    return person
+
+
+@transaction.atomic
+def move_person(person: Person, *, to_branch, on: datetime.date, reason: str = "", actor=None,
+                check_scope: bool = True) -> Person:
+    """Move a member to another chi hội from ``on``; her membership history keeps
+    the old branch."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _check_branch(to_branch)
+    if person.is_archived:
+        raise ValidationError("Hội viên đã được lưu trữ, không thể chuyển sinh hoạt.")
+    if to_branch.pk == person.branch_id:
+        raise ValidationError({"branch": "Hội viên đang sinh hoạt ở chi hội này."})
+    validate_past_date(on, "Ngày chuyển")
+    current = person.memberships.filter(end__isnull=True).first()
+    if current and on < current.start:
+        raise ValidationError(
+            f"Ngày chuyển phải từ ngày {current.start:%d/%m/%Y} (ngày bắt đầu sinh hoạt ở "
+            "chi hội hiện tại) trở về sau."
+        )
+    before = audit.snapshot(person)
+    if current:
+        current.end = on
+        current.save(update_fields=["end"])
+    Membership.objects.create(person=person, branch=to_branch, start=on, reason=reason)
+    person.branch = to_branch
+    person.save(update_fields=["branch", "updated_at"])
+    if check_scope and actor is not None:
+        require_in_scope(actor, person, "people.move")
+    audit.record("people.person.moved", person, before=before, after=audit.snapshot(person),
+                 user=actor)
+    return person
+
+
+@transaction.atomic
+def archive_person(person: Person, *, reason: str, actor) -> Person:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Vui lòng ghi lý do lưu trữ."})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.is_archived:
+        raise ValidationError("Hội viên đã được lưu trữ trước đó.")
+    before = audit.snapshot(person)
+    person.archived_at = timezone.now()
+    person.archive_reason = reason
+    person.save(update_fields=["archived_at", "archive_reason", "updated_at"])
+    today = timezone.localdate()
+    person.memberships.filter(end__isnull=True).update(end=today)
+    person.positions.filter(end__isnull=True).update(end=today)
+    audit.record("people.person.archived", person, before=before, after=audit.snapshot(person),
+                 user=actor)
+    return person
+
+
+@transaction.atomic
+def restore_person(person: Person, *, actor) -> Person:
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if not person.is_archived:
+        raise ValidationError("Hội viên không ở trạng thái lưu trữ.")
+    _check_branch(person.branch)
+    before = audit.snapshot(person)
+    person.archived_at = None
+    person.archive_reason = ""
+    person.save(update_fields=["archived_at", "archive_reason", "updated_at"])
+    Membership.objects.create(person=person, branch=person.branch,
+                              start=timezone.localdate(), reason="Khôi phục")
+    audit.record("people.person.restored", person, before=before, after=audit.snapshot(person),
+                 user=actor)
+    return person
+
+
+_UNIT_LEVEL_FOR_POSITION = {
+    PositionKind.BRANCH_HEAD: ("hoi_branch",),
+    PositionKind.BRANCH_DEPUTY: ("hoi_branch",),
+    PositionKind.GROUP_HEAD: ("hoi_group",),
+    PositionKind.GROUP_DEPUTY: ("hoi_group",),
+}
+SINGLE_HOLDER = (PositionKind.BRANCH_HEAD, PositionKind.GROUP_HEAD, PositionKind.CHAIR)
+
+
+@transaction.atomic
+def start_position(person: Person, *, kind: str, unit, start: datetime.date, actor) -> Position:
+    """Record that ``person`` holds ``kind`` in ``unit`` from ``start``."""
+    if kind not in PositionKind.values:
+        raise ValidationError({"kind": "Chức vụ không hợp lệ."})
+    if person.is_archived:
+        raise ValidationError("Hội viên đã được lưu trữ.")
+    validate_past_date(start, "Ngày bắt đầu")
+    levels = _UNIT_LEVEL_FOR_POSITION.get(kind)
+    if unit.tree != Tree.HOI or (levels and unit.level.code not in levels):
+        raise ValidationError({"unit": f"Chức vụ này không thuộc “{unit.name}”."})
+    if not person.branch.is_within(unit) and not unit.is_within(person.branch):
+        raise ValidationError({"unit": "Hội viên không sinh hoạt trong đơn vị này."})
+    if person.positions.filter(kind=kind, unit=unit, end__isnull=True).exists():
+        raise ValidationError("Hội viên đang giữ chức vụ này.")
+    if kind in SINGLE_HOLDER:
+        holder = Position.objects.filter(kind=kind, unit=unit, end__isnull=True).first()
+        if holder is not None:
+            raise ValidationError(
+                f"{unit.name} đang có {PositionKind(kind).label.lower()} là "
+                f"{holder.person.full_name}. Hãy kết thúc chức vụ đó trước."
+            )
+    position = Position.objects.create(person=person, kind=kind, unit=unit, start=start)
+    if actor is not None:
+        require_in_scope(actor, person, "people.change")
+    audit.record("people.position.started", position, after=audit.snapshot(position),
+                 unit=unit, user=actor, repr_text=f"{person.full_name}: {position}")
+    return position
+
+
+@transaction.atomic
+def end_position(position: Position, *, end: datetime.date, actor) -> Position:
+    if position.end is not None:
+        raise ValidationError("Chức vụ đã kết thúc.")
+    if end < position.start:
+        raise ValidationError({"end": "Ngày kết thúc phải sau ngày bắt đầu."})
+    validate_past_date(end, "Ngày kết thúc")
+    before = audit.snapshot(position)
+    position.end = end
+    position.save(update_fields=["end"])
+    audit.record("people.position.ended", position, before=before,
+                 after=audit.snapshot(position), unit=position.unit, user=actor,
+                 repr_text=f"{position.person.full_name}: {position}")
+    return position
+
+
+@transaction.atomic
+def set_party_status(person: Person, *, status: str, on: datetime.date, doc_no: str = "",
+                     actor) -> Person:
+    """Record a change of party status from ``on``."""
+    if status not in Party.values:
+        raise ValidationError({"status": "Tình trạng không hợp lệ."})
+    validate_past_date(on, "Ngày")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if status == person.party_status:
+        raise ValidationError("Tình trạng đảng viên không thay đổi.")
+    current = person.party_periods.filter(end__isnull=True).first()
+    if current and on < current.start:
+        raise ValidationError(f"Ngày phải từ {current.start:%d/%m/%Y} trở về sau.")
+    before = audit.snapshot(person)
+    if current:
+        current.end = on
+        current.save(update_fields=["end"])
+    PartyStatusPeriod.objects.create(person=person, status=status, start=on, doc_no=doc_no)
+    person.party_status = status
+    person.save(update_fields=["party_status", "updated_at"])
+    audit.record("people.party_status.changed", person, before=before,
+                 after=audit.snapshot(person), user=actor)
+    return person

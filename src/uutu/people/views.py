@@ -1,0 +1,280 @@
+"""Member registry views. Thin: they fetch through the scoping mechanism, call the
+service functions and render."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from uutu.accounts import permissions
+from uutu.core import audit
+from uutu.core.forms import apply_errors
+from uutu.core.scoping import get_scoped_or_404
+from uutu.orgs.models import Tree, Unit
+
+from . import services
+from .forms import (
+    PERSON_FIELDS,
+    ArchiveForm,
+    ContactForm,
+    FilterForm,
+    MoveForm,
+    PartyStatusForm,
+    PersonCreateForm,
+    PersonForm,
+    PositionEndForm,
+    PositionForm,
+)
+from .models import Party, Person, Position
+from .reference import AGE_BANDS
+
+VIEW, ADD, CHANGE, CONTACT = "people.view", "people.add", "people.change", "people.change_contact"
+MOVE, ARCHIVE = "people.move", "people.archive"
+
+
+def _branches(user, action):
+    return (
+        Unit.objects.restrict(user, action).active()
+        .filter(tree=Tree.HOI, level__code__in=services.BRANCH_LEVEL_CODES)
+        .select_related("parent").order_by("parent__name", "name")
+    )
+
+
+def _filter_units(user):
+    """Units offered in the list's unit filter: communes and up, plus branches when
+    the scope is small enough for one dropdown."""
+    units = Unit.objects.restrict(user, VIEW).active().filter(tree=Tree.HOI)
+    if units.filter(level__code__in=services.BRANCH_LEVEL_CODES).count() > 300:
+        units = units.exclude(level__code__in=services.BRANCH_LEVEL_CODES + ("hoi_group",))
+    return units.exclude(level__code="hoi_central").order_by("path")
+
+
+def _age_range(code, today):
+    for band, _label, lo, hi in AGE_BANDS:
+        if band == code:
+            newest = today.replace(year=today.year - lo)
+            oldest = today.replace(year=today.year - hi - 1) + datetime.timedelta(days=1)
+            return oldest, newest
+    return None
+
+
+def person_list(request):
+    user = request.user
+    if not permissions.has_any(user, VIEW):
+        raise PermissionDenied
+    form = FilterForm(request.GET or None, unit_queryset=_filter_units(user))
+    people = Person.objects.restrict(user, VIEW)
+    data = form.cleaned_data if form.is_valid() else {}
+    people = people.filter(archived_at__isnull=not data.get("archived"))
+    if data.get("q"):
+        people = people.search(data["q"])
+    if data.get("unit"):
+        people = people.filter(branch__path__startswith=data["unit"].path)
+    if data.get("position"):
+        people = people.filter(Exists(
+            Position.objects.current().filter(person=OuterRef("pk"), kind=data["position"])
+        ))
+    party = data.get("party")
+    if party == "member":
+        people = people.filter(party_status__in=[Party.PROBATIONARY, Party.OFFICIAL])
+    elif party:
+        people = people.filter(party_status=party)
+    if data.get("age"):
+        oldest, newest = _age_range(data["age"], datetime.date.today())
+        people = people.filter(birth_date__gte=oldest, birth_date__lte=newest)
+    if data.get("ethnicity"):
+        people = people.filter(ethnicity=data["ethnicity"])
+    people = people.select_related("branch", "branch__parent").prefetch_related(
+        Prefetch("positions", queryset=Position.objects.current(), to_attr="current_positions")
+    ).order_by("sort_key", "id")
+    page = Paginator(people, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
+    return render(request, "people/list.html", {
+        "form": form, "page": page, "query": query,
+        "can_add": permissions.has_any(user, ADD),
+    })
+
+
+def person_detail(request, pk):
+    person = get_scoped_or_404(
+        request.user, Person.objects.select_related("branch", "branch__parent"), VIEW, pk=pk
+    )
+    audit.record("people.person.viewed", person, user=request.user)
+    user = request.user
+    unit = person.branch
+    return render(request, "people/detail.html", {
+        "person": person,
+        "memberships": person.memberships.select_related("branch"),
+        "positions": person.positions.select_related("unit"),
+        "party_periods": person.party_periods.all(),
+        "history": audit.history_for(person).exclude(action="people.person.viewed")[:50],
+        "can_change": permissions.can(user, CHANGE, unit),
+        "can_contact": permissions.can(user, CONTACT, unit),
+        "can_move": permissions.can(user, MOVE, unit),
+        "can_archive": permissions.can(user, ARCHIVE, unit),
+    })
+
+
+def person_create(request):
+    user = request.user
+    if not permissions.has_any(user, ADD):
+        raise PermissionDenied
+    form = PersonCreateForm(request.POST or None, branch_queryset=_branches(user, ADD),
+                            initial={"branch": request.GET.get("chi_hoi")})
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in PERSON_FIELDS}
+        try:
+            person = services.create_person(actor=user, branch=form.cleaned_data["branch"],
+                                            **fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Đã thêm hội viên {person.full_name}.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html", {"form": form, "title": "Thêm hội viên"})
+
+
+def person_edit(request, pk):
+    person = get_scoped_or_404(request.user, Person, CHANGE, pk=pk)
+    form = PersonForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in PERSON_FIELDS}
+        try:
+            services.update_person(person, actor=request.user, **fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Đã lưu thông tin hội viên.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Sửa thông tin: {person.full_name}", "person": person})
+
+
+def person_contact(request, pk):
+    """The limited edit a branch head may make: phone, address, occupation, away."""
+    person = get_scoped_or_404(request.user, Person, CONTACT, pk=pk)
+    form = ContactForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_person(person, actor=request.user, contact_only=True,
+                                   **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Đã cập nhật thông tin liên hệ.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Cập nhật liên hệ: {person.full_name}",
+                   "person": person})
+
+
+def person_move(request, pk):
+    person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), MOVE, pk=pk)
+    form = MoveForm(request.POST or None,
+                    branch_queryset=_branches(request.user, MOVE).exclude(pk=person.branch_id))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.move_person(person, to_branch=data["to_branch"], on=data["on"],
+                                 reason=data["reason"], actor=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Đã chuyển {person.full_name} sang {data['to_branch']}.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Chuyển sinh hoạt: {person.full_name}",
+                   "person": person})
+
+
+def person_archive(request, pk):
+    person = get_scoped_or_404(request.user, Person, ARCHIVE, pk=pk)
+    form = ArchiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.archive_person(person, reason=form.cleaned_data["reason"],
+                                    actor=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Đã lưu trữ hồ sơ {person.full_name}.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Lưu trữ hồ sơ: {person.full_name}", "person": person,
+                   "danger": True})
+
+
+@require_POST
+def person_restore(request, pk):
+    person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), ARCHIVE,
+                               pk=pk)
+    try:
+        services.restore_person(person, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Đã khôi phục hồ sơ {person.full_name}.")
+    return redirect("people:detail", pk=person.pk)
+
+
+def position_add(request, pk):
+    person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), CHANGE,
+                               pk=pk)
+    ancestors = person.branch.ancestor_ids()
+    units = Unit.objects.restrict(request.user, CHANGE).active().filter(pk__in=ancestors)
+    form = PositionForm(request.POST or None, unit_queryset=units,
+                        initial={"unit": person.branch_id})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.start_position(person, kind=data["kind"], unit=data["unit"],
+                                    start=data["start"], actor=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Đã ghi nhận chức vụ.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Thêm chức vụ: {person.full_name}", "person": person})
+
+
+def position_end(request, pk):
+    position = get_scoped_or_404(
+        request.user, Position.objects.select_related("person", "unit"), CHANGE, pk=pk
+    )
+    form = PositionEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_position(position, end=form.cleaned_data["end"], actor=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Đã kết thúc chức vụ.")
+            return redirect("people:detail", pk=position.person_id)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Kết thúc chức vụ: {position}",
+                   "person": position.person})
+
+
+def party_status(request, pk):
+    person = get_scoped_or_404(request.user, Person, CHANGE, pk=pk)
+    form = PartyStatusForm(request.POST or None, initial={"status": person.party_status})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_party_status(person, status=data["status"], on=data["on"],
+                                      doc_no=data["doc_no"], actor=request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Đã cập nhật tình trạng đảng viên.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/form.html",
+                  {"form": form, "title": f"Tình trạng đảng viên: {person.full_name}",
+                   "person": person})

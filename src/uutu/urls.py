@@ -1,0 +1,13 @@
+"""URL configuration. Every URL here is walked by the permission test
+(tests/test_permissions.py) as every persona."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("uutu.core.urls")),
+    path("tai-khoan/", include("uutu.accounts.urls")),
+    path("to-chuc/", include("uutu.orgs.urls")),
+    path("hoi-vien/", include("uutu.people.urls")),
+    path("quan-tri/", admin.site.urls),
+]
