@@ -1,6 +1,7 @@
 """Forms for signing in and managing accounts."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
 
-from .backends import AccountLocked
+from .backends import AccountLocked, is_locked
 from .models import User
 from .roles import Role
 
@@ -23,15 +24,21 @@ class LoginForm(BootstrapMixin, AuthenticationForm):
     }
 
     def clean(self):
+        username = self.cleaned_data.get("username")
+        if username:
+            user = User.objects.filter(username__iexact=username).first()
+            if user is not None and is_locked(user):
+                raise self._locked_error()
         try:
             return super().clean()
         except AccountLocked:
-            from django.conf import settings
+            raise self._locked_error() from None
 
-            raise ValidationError(
-                self.error_messages["locked"], code="locked",
-                params={"minutes": settings.LOCKOUT_MINUTES},
-            ) from None
+    def _locked_error(self):
+        return ValidationError(
+            self.error_messages["locked"], code="locked",
+            params={"minutes": settings.LOCKOUT_MINUTES},
+        )
 
 
 class UserCreateForm(BootstrapMixin, forms.Form):

@@ -110,7 +110,7 @@ EDUCATION_WEIGHTS = [
 # Bản (village), Khuổi (stream), Pác (mouth), Lũng (valley), Phja (mountain)…
 VILLAGE_HEADS = [
     "Nà", "Bản", "Khuổi", "Pác", "Lũng", "Phja", "Cốc", "Nặm", "Khau", "Pò", "Bó", "Tổng",
-    "Slam", "Nà Mạ", "Bản Khun", "Keng", "Thin", "Vò",
+    "Slam", "Keng", "Thin", "Vò", "Cò", "Phiêng",
 ]
 VILLAGE_TAILS = [
     "Rẻo", "Mạ", "Slưa", "Giàng", "Lùng", "Pàn", "Vài", "Khiêng", "Hoáng", "Mò", "Chang",

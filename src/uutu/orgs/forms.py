@@ -146,6 +146,8 @@ class MergeForm(BootstrapMixin, EventFieldsMixin):
         self.unit = unit
         self.fields["others"].queryset = siblings.exclude(pk=unit.pk)
         self.fields["target"].queryset = siblings
+        for name in ("others", "mode"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
 
     def clean(self):
         data = super().clean()

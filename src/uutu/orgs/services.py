@@ -57,6 +57,11 @@ def _check_parent(level: Level, parent: Unit | None, tree: str) -> None:
         raise ValidationError(f"Đơn vị cấp trên “{parent.name}” đã giải thể hoặc sáp nhập.")
 
 
+def _check_active(unit: Unit) -> None:
+    if not unit.is_active:
+        raise ValidationError(f"Đơn vị “{unit.name}” đã giải thể hoặc sáp nhập.")
+
+
 def _new_event(kind, on, doc_no, note, actor, **details) -> OrgEvent:
     return OrgEvent.objects.create(
         kind=kind, date=on, doc_no=doc_no or "", note=note or "",
@@ -108,6 +113,7 @@ def create_unit(*, parent: Unit | None, level: Level, name: str, code: str,
 def rename_unit(unit: Unit, *, new_name: str, on: datetime.date, doc_no: str = "",
                 note: str = "", actor=None) -> Unit:
     new_name = (new_name or "").strip()
+    _check_active(unit)
     if not new_name:
         raise ValidationError("Tên mới không được để trống.")
     if new_name == unit.name:
@@ -127,9 +133,11 @@ def rename_unit(unit: Unit, *, new_name: str, on: datetime.date, doc_no: str = "
 
 def _reparent(unit: Unit, new_parent: Unit, on, event) -> None:
     """Move ``unit`` and its whole subtree under ``new_parent`` (paths rewritten)."""
-    _check_parent(unit.level, new_parent, unit.tree)
+    # The subtree check comes first: a unit below is also of a lower level, and
+    # "cannot move under its own child" is the message that tells the user why.
     if new_parent.path.startswith(unit.path):
         raise ValidationError("Không thể chuyển một đơn vị vào chính đơn vị cấp dưới của nó.")
+    _check_parent(unit.level, new_parent, unit.tree)
     old_prefix = unit.path
     new_prefix = new_parent.path + Unit.segment(unit.pk)
     delta = new_parent.depth + 1 - unit.depth
@@ -146,6 +154,7 @@ def _reparent(unit: Unit, new_parent: Unit, on, event) -> None:
 @transaction.atomic
 def move_unit(unit: Unit, *, new_parent: Unit, on: datetime.date, doc_no: str = "",
               note: str = "", actor=None) -> Unit:
+    _check_active(unit)
     if unit.parent_id == new_parent.pk:
         raise ValidationError("Đơn vị đã ở dưới đơn vị cấp trên này.")
     before = audit.snapshot(unit)
@@ -210,7 +219,7 @@ def merge_units(sources: list[Unit], *, on: datetime.date, into: Unit | None = N
     levels = {s.level_id for s in sources} | ({into.level_id} if into else set())
     if len(levels) != 1:
         raise ValidationError("Chỉ hợp nhất được các đơn vị cùng cấp.")
-    if any(not s.is_active for s in sources):
+    if any(not s.is_active for s in sources) or (into is not None and not into.is_active):
         raise ValidationError("Có đơn vị đã giải thể hoặc sáp nhập trước đó.")
     if into is None:
         first = sources[0]
@@ -242,6 +251,7 @@ def split_unit(unit: Unit, *, parts: list[dict], on: datetime.date, keep_source:
     optionally ``children`` (units) and ``members`` (persons) that move to it.
     Unless ``keep_source``, every child and member must be given a new unit, and the
     source is dissolved."""
+    _check_active(unit)
     if not parts:
         raise ValidationError("Cần ít nhất một đơn vị mới khi chia tách.")
     event = _new_event(OrgEvent.Kind.SPLIT, on, doc_no, note, actor, source=unit.pk,

@@ -295,6 +295,7 @@ def unit_merge(request, pk):
         request, unit, form, _("Hợp nhất / sáp nhập đơn vị"),
         _("Đơn vị trực thuộc và hội viên của các đơn vị được hợp nhất chuyển sang đơn vị "
           "sau hợp nhất; hồ sơ trước ngày hiệu lực vẫn gắn với đơn vị cũ."),
+        template="orgs/unit_merge.html",
     )
 
 

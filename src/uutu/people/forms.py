@@ -33,6 +33,11 @@ class PersonForm(BootstrapMixin, forms.ModelForm):
     def validate_unique(self):
         """Uniqueness (CCCD) is checked by the service with a Vietnamese message."""
 
+    def _get_validation_exclusions(self):
+        # The CCCD (format, sex and year digits, uniqueness) is checked by the service,
+        # which gives one clear Vietnamese message instead of the model constraint's.
+        return {*super()._get_validation_exclusions(), "cccd"}
+
 
 class PersonCreateForm(PersonForm):
     branch = forms.ModelChoiceField(label=_("Chi hội"), queryset=None,
