@@ -155,9 +155,12 @@ STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
 try:
     import xstatic.pkg.bootstrap as _xs_bootstrap
 
-    STATICFILES_DIRS = [("bootstrap", _xs_bootstrap.BASE_DIR)]
+    STATICFILES_DIRS = [
+        BASE_DIR / "src" / "uutu" / "static",
+        ("bootstrap", _xs_bootstrap.BASE_DIR),
+    ]
 except ImportError:  # pragma: no cover - the dependency is mandatory
-    STATICFILES_DIRS = []
+    STATICFILES_DIRS = [BASE_DIR / "src" / "uutu" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -125,15 +125,21 @@ def _village_names(rng: random.Random, count: int, urban: bool, highland: bool) 
 class _PersonFactory:
     """Draws one member after another from the seeded generator."""
 
-    def __init__(self, rng: random.Random, province_code: int, province_name: str,
-                 today: datetime.date, taken_cccd: set[str]):
+    def __init__(
+        self,
+        rng: random.Random,
+        province_code: int,
+        province_name: str,
+        today: datetime.date,
+        taken_cccd: set[str],
+    ):
         self.rng = rng
         self.today = today
         self.province_name = province_name
-        self.ethnicities = names.ETHNICITY_WEIGHTS.get(province_code,
-                                                      names.DEFAULT_ETHNICITY_WEIGHTS)
-        self.religions = names.RELIGION_WEIGHTS.get(province_code,
-                                                    names.DEFAULT_RELIGION_WEIGHTS)
+        self.ethnicities = names.ETHNICITY_WEIGHTS.get(
+            province_code, names.DEFAULT_ETHNICITY_WEIGHTS
+        )
+        self.religions = names.RELIGION_WEIGHTS.get(province_code, names.DEFAULT_RELIGION_WEIGHTS)
         self.home_code = _birthplace_code(province_code)
         self.neighbours = names.NEIGHBOUR_BIRTHPLACES.get(province_code, [self.home_code])
         self.taken_cccd = taken_cccd
@@ -171,8 +177,9 @@ class _PersonFactory:
         from uutu.people.models import Party, Person
 
         rng, today = self.rng, self.today
-        ethnicity = _pick(rng, [(e, w * 6 if e == "Kinh" and urban else w)
-                                for e, w in self.ethnicities])
+        ethnicity = _pick(
+            rng, [(e, w * 6 if e == "Kinh" and urban else w) for e, w in self.ethnicities]
+        )
         birth = _random_date(rng, datetime.date(1965, 1, 1), datetime.date(2004, 12, 31))
         full_name = normalize_name(self.name(ethnicity, birth.year))
         family, middle, given = split_full_name(full_name)
@@ -188,16 +195,27 @@ class _PersonFactory:
             education = "lower_secondary"
         is_exemplar = rng.random() < 0.03
         return Person(
-            full_name=full_name, family_name=family, middle_name=middle, given_name=given,
-            search_name=fold(full_name), sort_key=sort_key(full_name), birth_date=birth,
+            full_name=full_name,
+            family_name=family,
+            middle_name=middle,
+            given_name=given,
+            search_name=fold(full_name),
+            sort_key=sort_key(full_name),
+            birth_date=birth,
             cccd=self.cccd(birth) if rng.random() < CCCD_SHARE else None,
-            ethnicity=ethnicity, religion=_pick(rng, self.religions), education=education,
-            occupation=occupation, phone=self.phone() if rng.random() < PHONE_SHARE else "",
+            ethnicity=ethnicity,
+            religion=_pick(rng, self.religions),
+            education=education,
+            occupation=occupation,
+            phone=self.phone() if rng.random() < PHONE_SHARE else "",
             residence=f"{village}, {ward_name}, {self.province_name}",
-            joined_hoi_on=joined, working_away=working_away,
-            is_core_member=rng.random() < 0.08, is_exemplar=is_exemplar,
+            joined_hoi_on=joined,
+            working_away=working_away,
+            is_core_member=rng.random() < 0.08,
+            is_exemplar=is_exemplar,
             exemplar_citation=rng.choice(names.EXEMPLAR_CITATIONS) if is_exemplar else "",
-            branch=branch, party_status=Party.NONE,
+            branch=branch,
+            party_status=Party.NONE,
         )
 
     def admission(self, person) -> tuple[datetime.date, datetime.date | None]:
@@ -212,8 +230,7 @@ class _PersonFactory:
 
     def male_name(self) -> str:
         family = _pick(self.rng, names.TAY_NUNG_FAMILY)
-        return (f"{family} {_pick(self.rng, names.MALE_MIDDLE)} "
-                f"{_pick(self.rng, names.MALE_GIVEN)}")
+        return f"{family} {_pick(self.rng, names.MALE_MIDDLE)} {_pick(self.rng, names.MALE_GIVEN)}"
 
 
 def _plan_branch_counts(rng: random.Random, n_communes: int, members: int) -> list[int]:
@@ -257,8 +274,10 @@ def _create_members(rng, factory, branch_rows, sizes, today, stats):
         others = [p for p in candidates if p is not head] or [p for p in group if p is not head]
         n_deputies = min(len(others), 1 if rng.random() < 0.45 else 2)
         deputies = rng.sample(others, n_deputies)
-        for person, kind in [(head, PositionKind.BRANCH_HEAD),
-                             *((d, PositionKind.BRANCH_DEPUTY) for d in deputies)]:
+        for person, kind in [
+            (head, PositionKind.BRANCH_HEAD),
+            *((d, PositionKind.BRANCH_DEPUTY) for d in deputies),
+        ]:
             person.working_away = False
             if person.occupation.startswith("Công nhân, lao động tại"):
                 person.occupation = "Làm ruộng" if not urban else "Buôn bán"
@@ -270,15 +289,20 @@ def _create_members(rng, factory, branch_rows, sizes, today, stats):
 
     # Party members: a drawn share of heads, of deputies, and a few ordinary members.
     party: set[int] = set()
-    for kind, (lo, hi) in ((PositionKind.BRANCH_HEAD, HEAD_PARTY_SHARE),
-                           (PositionKind.BRANCH_DEPUTY, DEPUTY_PARTY_SHARE)):
+    for kind, (lo, hi) in (
+        (PositionKind.BRANCH_HEAD, HEAD_PARTY_SHARE),
+        (PositionKind.BRANCH_DEPUTY, DEPUTY_PARTY_SHARE),
+    ):
         group = [p for p, _b, k in officers if k == kind]
         n = round(rng.uniform(lo, hi) * len(group))
         party.update(id(p) for p in rng.sample(group, n))
     officer_ids = {id(p) for p, _b, _k in officers}
     for p in persons:
-        if (id(p) not in officer_ids and today.year - p.birth_date.year >= 22
-                and rng.random() < MEMBER_PARTY_SHARE):
+        if (
+            id(p) not in officer_ids
+            and today.year - p.birth_date.year >= 22
+            and rng.random() < MEMBER_PARTY_SHARE
+        ):
             party.add(id(p))
 
     periods = []
@@ -291,24 +315,34 @@ def _create_members(rng, factory, branch_rows, sizes, today, stats):
         doc = f"{rng.randint(12, 480)}-QĐ/ĐU"
         periods.append((p, Party.PROBATIONARY, admitted, official, doc))
         if official:
-            periods.append((p, Party.OFFICIAL, official, None,
-                            f"{rng.randint(12, 480)}-QĐ/ĐU"))
+            periods.append((p, Party.OFFICIAL, official, None, f"{rng.randint(12, 480)}-QĐ/ĐU"))
             p.party_status = Party.OFFICIAL
         else:
             p.party_status = Party.PROBATIONARY
 
     Person.objects.bulk_create(persons, batch_size=500)
     Membership.objects.bulk_create(
-        (Membership(person=p, branch=p.branch, start=p.joined_hoi_on, reason="Đăng ký")
-         for p in persons), batch_size=1000)
+        (
+            Membership(person=p, branch=p.branch, start=p.joined_hoi_on, reason="Đăng ký")
+            for p in persons
+        ),
+        batch_size=1000,
+    )
     PartyStatusPeriod.objects.bulk_create(
-        (PartyStatusPeriod(person=p, status=s, start=start, end=end, doc_no=doc)
-         for p, s, start, end, doc in periods), batch_size=1000)
+        (
+            PartyStatusPeriod(person=p, status=s, start=start, end=end, doc_no=doc)
+            for p, s, start, end, doc in periods
+        ),
+        batch_size=1000,
+    )
     positions = []
     for p, branch, kind in officers:
         earliest = max(p.joined_hoi_on, _add_years(p.birth_date, 22))
-        start = _random_date(rng, max(earliest, today - datetime.timedelta(days=365 * 7)),
-                             today - datetime.timedelta(days=60))
+        start = _random_date(
+            rng,
+            max(earliest, today - datetime.timedelta(days=365 * 7)),
+            today - datetime.timedelta(days=60),
+        )
         positions.append(Position(person=p, unit=branch, kind=kind, start=start))
     Position.objects.bulk_create(positions, batch_size=1000)
     stats["members"] = len(persons)
@@ -324,18 +358,26 @@ def _ensure_user(username, role, unit, full_name, *, superuser=False) -> DemoUse
     user = User.objects.filter(username__iexact=username).first()
     created = user is None
     if created:
-        user = User(username=username, full_name=full_name, is_staff=superuser,
-                    is_superuser=superuser)
+        user = User(
+            username=username, full_name=full_name, is_staff=superuser, is_superuser=superuser
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
         RoleAssignment.objects.create(user=user, unit=unit, role=role)
         audit.record("accounts.user.created", user, after=audit.snapshot(user))
-    return DemoUser(username=username, role=role, role_label=str(Role(role).label),
-                    unit_name=unit.name, full_name=user.full_name, created=created)
+    return DemoUser(
+        username=username,
+        role=role,
+        role_label=str(Role(role).label),
+        unit_name=unit.name,
+        full_name=user.full_name,
+        created=created,
+    )
 
 
-def build_demo(province_code=4, members: int = 4000, seed: int = 2026,
-               communes: int | None = None, stdout=None) -> DemoResult:
+def build_demo(
+    province_code=4, members: int = 4000, seed: int = 2026, communes: int | None = None, stdout=None
+) -> DemoResult:
     """Build (or find) the demo data; see the module docstring.
 
     ``communes`` is how many communes get chi hội and members (default: one per
@@ -383,12 +425,26 @@ def build_demo(province_code=4, members: int = 4000, seed: int = 2026,
             for (hoi, dang), count in zip(pairs, counts, strict=True):
                 urban = hoi.area_name.startswith("Phường")
                 for i, village in enumerate(_village_names(rng, count, urban, highland), 1):
-                    hoi_specs.append(UnitSpec("hoi_branch", f"Chi hội {village}",
-                                              f"{hoi.code}-CH{i:02d}", hoi, area_name=village,
-                                              remote_area=hoi.remote_area))
-                    dang_specs.append(UnitSpec("dang_cell", f"Chi bộ {village}",
-                                               f"{hoi.code}-CB{i:02d}", dang, area_name=village,
-                                               remote_area=dang.remote_area))
+                    hoi_specs.append(
+                        UnitSpec(
+                            "hoi_branch",
+                            f"Chi hội {village}",
+                            f"{hoi.code}-CH{i:02d}",
+                            hoi,
+                            area_name=village,
+                            remote_area=hoi.remote_area,
+                        )
+                    )
+                    dang_specs.append(
+                        UnitSpec(
+                            "dang_cell",
+                            f"Chi bộ {village}",
+                            f"{hoi.code}-CB{i:02d}",
+                            dang,
+                            area_name=village,
+                            remote_area=dang.remote_area,
+                        )
+                    )
                     rows.append((village, hoi.area_name, urban))
             branches, n_b = bulk_get_or_create_units(hoi_specs, levels)
             cells, n_c = bulk_get_or_create_units(dang_specs, levels)
@@ -401,13 +457,17 @@ def build_demo(province_code=4, members: int = 4000, seed: int = 2026,
             _create_members(rng, factory, branch_rows, sizes, today, stats)
             result.members_created = result.members_total = stats["members"]
 
-        branch_qs = Unit.objects.filter(tree=Tree.HOI, level__code="hoi_branch",
-                                        parent__in=result.communes)
+        branch_qs = Unit.objects.filter(
+            tree=Tree.HOI, level__code="hoi_branch", parent__in=result.communes
+        )
         result.branches = branch_qs.count()
-        result.cells = Unit.objects.filter(tree=Tree.DANG, level__code="dang_cell",
-                                           parent__in=[d for _, d in pairs]).count()
-        branch_a1 = (branch_qs.filter(code=f"{commune_a.code}-CH01").first()
-                     or branch_qs.filter(parent=commune_a).order_by("code").first())
+        result.cells = Unit.objects.filter(
+            tree=Tree.DANG, level__code="dang_cell", parent__in=[d for _, d in pairs]
+        ).count()
+        branch_a1 = (
+            branch_qs.filter(code=f"{commune_a.code}-CH01").first()
+            or branch_qs.filter(parent=commune_a).order_by("code").first()
+        )
 
         from uutu.accounts.roles import Role
         from uutu.people.models import PositionKind
@@ -426,26 +486,34 @@ def build_demo(province_code=4, members: int = 4000, seed: int = 2026,
             ("xa2", Role.COMMUNE_CADRE, commune_b, woman()),
         ]
         if branch_a1 is not None:
-            head = (Person.objects.filter(positions__unit=branch_a1,
-                                          positions__kind=PositionKind.BRANCH_HEAD,
-                                          positions__end__isnull=True).first())
-            plan.append(("chihoi", Role.BRANCH_HEAD, branch_a1,
-                         head.full_name if head else woman()))
+            head = Person.objects.filter(
+                positions__unit=branch_a1,
+                positions__kind=PositionKind.BRANCH_HEAD,
+                positions__end__isnull=True,
+            ).first()
+            plan.append(
+                ("chihoi", Role.BRANCH_HEAD, branch_a1, head.full_name if head else woman())
+            )
         plan.append(("dangxa", Role.PARTY_COMMITTEE, party_a, namer.male_name()))
         if branch_a1 is not None and branch_a1.counterpart_id:
-            plan.append(("chibo", Role.CELL_SECRETARY, branch_a1.counterpart,
-                         namer.male_name()))
+            plan.append(("chibo", Role.CELL_SECRETARY, branch_a1.counterpart, namer.male_name()))
         for username, role, unit, full_name in plan:
-            result.users.append(_ensure_user(username, role, unit, full_name,
-                                             superuser=(role == Role.SYSADMIN)))
+            result.users.append(
+                _ensure_user(username, role, unit, full_name, superuser=(role == Role.SYSADMIN))
+            )
 
         if not result.skipped or any(u.created for u in result.users) or loaded.changed:
             audit.record(
-                "core.demo.built", hoi_prov,
-                after={"seed": seed, "communes": len(result.communes),
-                       "branches": result.branches, "members_created": result.members_created,
-                       "party_members": stats.get("party", 0),
-                       "users_created": [u.username for u in result.users if u.created]},
+                "core.demo.built",
+                hoi_prov,
+                after={
+                    "seed": seed,
+                    "communes": len(result.communes),
+                    "branches": result.branches,
+                    "members_created": result.members_created,
+                    "party_members": stats.get("party", 0),
+                    "users_created": [u.username for u in result.users if u.created],
+                },
                 repr_text=f"Dữ liệu mẫu {province.name}",
             )
     result.seconds = time.perf_counter() - started
@@ -457,8 +525,10 @@ def build_demo(province_code=4, members: int = 4000, seed: int = 2026,
 def summary(result: DemoResult) -> str:
     lines = [f"Dữ liệu mẫu: {result.province_name}"]
     if result.skipped:
-        lines.append(f"  Đã có {result.members_total} hội viên trong tỉnh: không tạo thêm "
-                     "chi hội hay hội viên.")
+        lines.append(
+            f"  Đã có {result.members_total} hội viên trong tỉnh: không tạo thêm "
+            "chi hội hay hội viên."
+        )
     else:
         lines.append(
             f"  {len(result.communes)} xã, phường có dữ liệu; {result.branches} chi hội và "

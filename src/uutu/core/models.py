@@ -8,6 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from .scoping import ScopedQuerySet
 
 
+def _display(value):
+    if value is True:
+        return "Có"
+    if value is False:
+        return "Không"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"  # ISO date → dd/mm/yyyy
+    return value
+
+
 class AppendOnlyError(Exception):
     """Raised when code tries to change or delete an audit row."""
 
@@ -74,7 +84,22 @@ class AuditEntry(models.Model):
         return str(ACTION_LABELS.get(self.action, self.action))
 
     def changes(self) -> list[tuple[str, object, object]]:
-        """(field, before, after) rows for display."""
+        """(field label, before, after) rows for display, in Vietnamese where the
+        model gives a label; ids and empty values of a creation are left out."""
         before, after = self.before or {}, self.after or {}
-        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-        return [(k, before.get(k), after.get(k)) for k in keys]
+        labels, choices = {}, {}
+        model = self.content_type.model_class() if self.content_type_id else None
+        if model is not None:
+            for field in model._meta.concrete_fields:
+                labels[field.attname] = str(field.verbose_name)
+                if field.choices:
+                    choices[field.attname] = {k: str(v) for k, v in field.flatchoices}
+        rows = []
+        for key in dict.fromkeys([*before.keys(), *after.keys()]):
+            old, new = before.get(key), after.get(key)
+            if key == "id" or (not before and new in (None, "", False)):
+                continue
+            names = choices.get(key, {})
+            rows.append((labels.get(key, key), _display(names.get(old, old)),
+                         _display(names.get(new, new))))
+        return rows

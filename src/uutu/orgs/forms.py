@@ -24,7 +24,9 @@ class EventFieldsMixin(forms.Form):
 
     on = forms.DateField(label=_("Ngày hiệu lực"), initial=_today)
     doc_no = forms.CharField(
-        label=_("Số văn bản"), max_length=100, required=False,
+        label=_("Số văn bản"),
+        max_length=100,
+        required=False,
         help_text=_("Ví dụ: 77/QĐ-BTV"),
     )
     note = forms.CharField(
@@ -56,19 +58,26 @@ class UnitFilterForm(BootstrapMixin, forms.Form):
         label=_("Hệ thống"), required=False, choices=[("", _("Tất cả"))] + Tree.choices
     )
     level = forms.ModelChoiceField(
-        label=_("Cấp"), required=False, queryset=Level.objects.all(), empty_label=_("Mọi cấp")
+        label=_("Cấp"),
+        required=False,
+        queryset=Level.objects.order_by("-tree", "rank"),
+        empty_label=_("Mọi cấp"),
     )
-    inactive = forms.BooleanField(label=_("Hiện cả đơn vị đã giải thể / sáp nhập"),
-                                  required=False)
+    inactive = forms.BooleanField(label=_("Hiện cả đơn vị đã giải thể / sáp nhập"), required=False)
 
 
 class CreateChildForm(BootstrapMixin, forms.Form):
     level = forms.ModelChoiceField(label=_("Cấp"), queryset=Level.objects.none())
     name = forms.CharField(label=_("Tên đơn vị"), max_length=200)
-    code = forms.CharField(label=_("Mã"), max_length=40,
-                           help_text=_("Mã hành chính hoặc mã nội bộ, không trùng."))
-    area_name = forms.CharField(label=_("Tên địa bàn"), max_length=200, required=False,
-                                help_text=_("Ví dụ: Thôn Đông, Phường Thục Phán."))
+    code = forms.CharField(
+        label=_("Mã"), max_length=40, help_text=_("Mã hành chính hoặc mã nội bộ, không trùng.")
+    )
+    area_name = forms.CharField(
+        label=_("Tên địa bàn"),
+        max_length=200,
+        required=False,
+        help_text=_("Ví dụ: Thôn Đông, Phường Thục Phán."),
+    )
     remote_area = forms.BooleanField(
         label=_("Vùng đặc biệt khó khăn (miền núi, biên giới, hải đảo, dân tộc thiểu số)"),
         required=False,
@@ -118,20 +127,30 @@ class MergeForm(BootstrapMixin, EventFieldsMixin):
     MODE_EXISTING = "existing"
 
     others = UnitMultipleChoiceField(
-        label=_("Hợp nhất cùng với"), queryset=Unit.objects.none(),
+        label=_("Hợp nhất cùng với"),
+        queryset=Unit.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Các đơn vị cùng cấp, cùng cấp trên, trong phạm vi bạn quản lý."),
     )
     mode = forms.ChoiceField(
-        label=_("Đơn vị sau hợp nhất"), widget=forms.RadioSelect, initial=MODE_NEW,
-        choices=[(MODE_NEW, _("Thành lập đơn vị mới")),
-                 (MODE_EXISTING, _("Sáp nhập vào một đơn vị có sẵn"))],
+        label=_("Đơn vị sau hợp nhất"),
+        widget=forms.RadioSelect,
+        initial=MODE_NEW,
+        choices=[
+            (MODE_NEW, _("Thành lập đơn vị mới")),
+            (MODE_EXISTING, _("Sáp nhập vào một đơn vị có sẵn")),
+        ],
     )
     name = forms.CharField(label=_("Tên đơn vị mới"), max_length=200, required=False)
-    code = forms.CharField(label=_("Mã đơn vị mới"), max_length=40, required=False,
-                           help_text=_("Để trống để tự đặt mã."))
-    target = UnitChoiceField(label=_("Đơn vị tiếp nhận"), queryset=Unit.objects.none(),
-                             required=False)
+    code = forms.CharField(
+        label=_("Mã đơn vị mới"),
+        max_length=40,
+        required=False,
+        help_text=_("Để trống để tự đặt mã."),
+    )
+    target = UnitChoiceField(
+        label=_("Đơn vị tiếp nhận"), queryset=Unit.objects.none(), required=False
+    )
 
     field_order = ["others", "mode", "name", "code", "target", "on", "doc_no", "note"]
 
@@ -139,8 +158,9 @@ class MergeForm(BootstrapMixin, EventFieldsMixin):
         super().__init__(*args, **kwargs)
         siblings = (
             Unit.objects.restrict(user, "orgs.change")
-            .filter(tree=unit.tree, parent_id=unit.parent_id, level_id=unit.level_id,
-                    is_active=True)
+            .filter(
+                tree=unit.tree, parent_id=unit.parent_id, level_id=unit.level_id, is_active=True
+            )
             .select_related("level")
         )
         self.unit = unit
@@ -170,9 +190,12 @@ class SplitForm(BootstrapMixin, EventFieldsMixin):
     member, the new unit that takes her (or none: she stays in the source)."""
 
     keep_source = forms.BooleanField(
-        label=_("Giữ lại đơn vị cũ (chỉ tách một phần)"), required=False,
-        help_text=_("Nếu không chọn, mọi đơn vị trực thuộc và hội viên phải được phân về "
-                    "đơn vị mới và đơn vị cũ sẽ chấm dứt hoạt động."),
+        label=_("Giữ lại đơn vị cũ (chỉ tách một phần)"),
+        required=False,
+        help_text=_(
+            "Nếu không chọn, mọi đơn vị trực thuộc và hội viên phải được phân về "
+            "đơn vị mới và đơn vị cũ sẽ chấm dứt hoạt động."
+        ),
     )
 
     def __init__(self, *args, unit: Unit, user, **kwargs):
@@ -181,30 +204,39 @@ class SplitForm(BootstrapMixin, EventFieldsMixin):
         self.part_numbers = list(range(1, SPLIT_MAX_PARTS + 1))
         for i in self.part_numbers:
             self.fields[f"name_{i}"] = forms.CharField(
-                label=_("Tên đơn vị mới %(n)s") % {"n": i}, max_length=200,
+                label=_("Tên đơn vị mới %(n)s") % {"n": i},
+                max_length=200,
                 required=(i == 1),
             )
             self.fields[f"code_{i}"] = forms.CharField(
-                label=_("Mã đơn vị mới %(n)s") % {"n": i}, max_length=40, required=False,
+                label=_("Mã đơn vị mới %(n)s") % {"n": i},
+                max_length=40,
+                required=False,
             )
         choices = [("", _("Giữ lại ở đơn vị cũ"))] + [
             (str(i), _("Đơn vị mới %(n)s") % {"n": i}) for i in self.part_numbers
         ]
         self.children = list(
             Unit.objects.restrict(user, "orgs.change")
-            .filter(parent=unit, is_active=True).select_related("level")
+            .filter(parent=unit, is_active=True)
+            .select_related("level")
         )
         self.members = list(
             Person.objects.restrict(user, "people.view")
-            .filter(branch=unit, archived_at__isnull=True).only("id", "full_name", "birth_date")
+            .filter(branch=unit, archived_at__isnull=True)
+            .only("id", "full_name", "birth_date")
         )
         for child in self.children:
             self.fields[f"child_{child.pk}"] = forms.ChoiceField(
-                label=child.name, choices=choices, required=False,
+                label=child.name,
+                choices=choices,
+                required=False,
             )
         for person in self.members:
             self.fields[f"member_{person.pk}"] = forms.ChoiceField(
-                label=person.full_name, choices=choices, required=False,
+                label=person.full_name,
+                choices=choices,
+                required=False,
             )
         # BootstrapMixin ran before the dynamic fields existed.
         for name, field in self.fields.items():
@@ -231,8 +263,9 @@ class SplitForm(BootstrapMixin, EventFieldsMixin):
             if name:
                 parts[i] = {"name": name, "code": code, "children": [], "members": []}
             elif code:
-                self.add_error(f"name_{i}", _("Vui lòng nhập tên cho mã %(code)s.")
-                               % {"code": code})
+                self.add_error(
+                    f"name_{i}", _("Vui lòng nhập tên cho mã %(code)s.") % {"code": code}
+                )
         codes = [p["code"] for p in parts.values() if p["code"]]
         if len(codes) != len(set(codes)):
             raise forms.ValidationError(_("Các đơn vị mới phải có mã khác nhau."))
@@ -246,14 +279,18 @@ class SplitForm(BootstrapMixin, EventFieldsMixin):
                     continue
                 part = parts.get(int(choice))
                 if part is None:
-                    self.add_error(f"{prefix}_{obj.pk}",
-                                   _("Đơn vị mới %(n)s chưa có tên.") % {"n": choice})
+                    self.add_error(
+                        f"{prefix}_{obj.pk}", _("Đơn vị mới %(n)s chưa có tên.") % {"n": choice}
+                    )
                 else:
                     part[kind].append(obj)
         if unassigned and not data.get("keep_source"):
             raise forms.ValidationError(
-                _("Còn %(n)s mục chưa được phân về đơn vị mới. Hãy phân hết, hoặc chọn "
-                  "“Giữ lại đơn vị cũ”.") % {"n": unassigned}
+                _(
+                    "Còn %(n)s mục chưa được phân về đơn vị mới. Hãy phân hết, hoặc chọn "
+                    "“Giữ lại đơn vị cũ”."
+                )
+                % {"n": unassigned}
             )
         data["parts"] = [parts[i] for i in sorted(parts)]
         return data
@@ -261,13 +298,16 @@ class SplitForm(BootstrapMixin, EventFieldsMixin):
 
 class DissolveForm(BootstrapMixin, EventFieldsMixin):
     confirm = forms.BooleanField(
-        label=_("Tôi xác nhận giải thể đơn vị này"), required=True,
+        label=_("Tôi xác nhận giải thể đơn vị này"),
+        required=True,
     )
 
 
 class LinkForm(BootstrapMixin, forms.Form):
     counterpart = UnitChoiceField(
-        label=_("Tổ chức Đảng tương ứng"), queryset=Unit.objects.none(), required=False,
+        label=_("Tổ chức Đảng tương ứng"),
+        queryset=Unit.objects.none(),
+        required=False,
         empty_label=_("— Không liên kết —"),
         help_text=_("Chi hội ↔ chi bộ, Hội LHPN xã ↔ Đảng bộ xã."),
     )

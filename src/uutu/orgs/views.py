@@ -92,9 +92,9 @@ def unit_list(request):
     if q:
         ids, truncated = _search(units, q)
         page = Paginator(ids, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-        by_id = units.filter(pk__in=list(page.object_list)).select_related(
-            "level", "parent"
-        ).in_bulk()
+        by_id = (
+            units.filter(pk__in=list(page.object_list)).select_related("level", "parent").in_bulk()
+        )
         rows = [by_id[i] for i in page.object_list if i in by_id]
     else:
         page = Paginator(units.select_related("level", "parent"), settings.PAGE_SIZE).get_page(
@@ -105,11 +105,20 @@ def unit_list(request):
     for unit in rows:
         unit.indent = max(unit.depth - base, 0)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
-    return render(request, "orgs/unit_list.html", {
-        "form": form, "page": page, "units": rows, "query": query, "q": q,
-        "truncated": truncated, "scan_limit": SEARCH_SCAN_LIMIT,
-        "can_change_any": permissions.has_any(user, ORGS_CHANGE),
-    })
+    return render(
+        request,
+        "orgs/unit_list.html",
+        {
+            "form": form,
+            "page": page,
+            "units": rows,
+            "query": query,
+            "q": q,
+            "truncated": truncated,
+            "scan_limit": SEARCH_SCAN_LIMIT,
+            "can_change_any": permissions.has_any(user, ORGS_CHANGE),
+        },
+    )
 
 
 def _member_counts(unit, children) -> tuple[dict[str, int], int]:
@@ -130,14 +139,16 @@ def _member_counts(unit, children) -> tuple[dict[str, int], int]:
 def unit_detail(request, pk):
     user = request.user
     unit = get_scoped_or_404(
-        user, Unit.objects.select_related("level", "parent", "counterpart", "successor"),
-        ORGS_VIEW, pk=pk,
+        user,
+        Unit.objects.select_related("level", "parent", "counterpart", "successor"),
+        ORGS_VIEW,
+        pk=pk,
     )
-    ancestors = [
-        (a, permissions.can(user, ORGS_VIEW, a)) for a in unit.ancestors()
-    ]
+    ancestors = [(a, permissions.can(user, ORGS_VIEW, a)) for a in unit.ancestors()]
     children = list(
-        Unit.objects.restrict(user, ORGS_VIEW).filter(parent=unit).select_related("level")
+        Unit.objects.restrict(user, ORGS_VIEW)
+        .filter(parent=unit)
+        .select_related("level")
         .order_by("-is_active", "name")
     )
     counts, total_members = _member_counts(unit, children)
@@ -146,31 +157,37 @@ def unit_detail(request, pk):
     versions = list(unit.versions.select_related("parent").order_by("valid_from", "id"))
     events = list(
         OrgEvent.objects.filter(Q(sources=unit) | Q(targets=unit))
-        .distinct().select_related("created_by").prefetch_related("sources", "targets")
+        .distinct()
+        .select_related("created_by")
+        .prefetch_related("sources", "targets")
         .order_by("-date", "-id")
     )
     counterpart = unit.counterpart
     successor = unit.successor
     can_change = permissions.can(user, ORGS_CHANGE, unit)
-    return render(request, "orgs/unit_detail.html", {
-        "unit": unit,
-        "ancestors": ancestors,
-        "children": children,
-        "total_members": total_members,
-        "versions": versions,
-        "events": events,
-        "entries": audit.history_for(unit)[:50],
-        "counterpart": counterpart,
-        "counterpart_in_scope": counterpart is not None and _in_scope(user, counterpart),
-        "counterpart_viewable": counterpart is not None
-        and permissions.can(user, ORGS_VIEW, counterpart),
-        "successor": successor,
-        "successor_viewable": successor is not None
-        and permissions.can(user, ORGS_VIEW, successor),
-        "can_change": can_change,
-        "can_audit": permissions.can(user, "audit.view", unit),
-        "today": datetime.date.today(),
-    })
+    return render(
+        request,
+        "orgs/unit_detail.html",
+        {
+            "unit": unit,
+            "ancestors": ancestors,
+            "children": children,
+            "total_members": total_members,
+            "versions": versions,
+            "events": events,
+            "entries": audit.history_for(unit)[:50],
+            "counterpart": counterpart,
+            "counterpart_in_scope": counterpart is not None and _in_scope(user, counterpart),
+            "counterpart_viewable": counterpart is not None
+            and permissions.can(user, ORGS_VIEW, counterpart),
+            "successor": successor,
+            "successor_viewable": successor is not None
+            and permissions.can(user, ORGS_VIEW, successor),
+            "can_change": can_change,
+            "can_audit": permissions.can(user, "audit.view", unit),
+            "today": datetime.date.today(),
+        },
+    )
 
 
 def _unit_for_change(request, pk, *, active_only=True):
@@ -180,17 +197,25 @@ def _unit_for_change(request, pk, *, active_only=True):
         request.user, Unit.objects.select_related("level", "parent"), ORGS_CHANGE, pk=pk
     )
     if active_only and not unit.is_active:
-        messages.error(request, _("Đơn vị “%(name)s” đã giải thể hoặc sáp nhập.")
-                       % {"name": unit.name})
+        messages.error(
+            request, _("Đơn vị “%(name)s” đã giải thể hoặc sáp nhập.") % {"name": unit.name}
+        )
         return unit, False
     return unit, True
 
 
-def _render_action(request, unit, form, title, intro="", template="orgs/unit_action.html",
-                   **extra):
-    return render(request, template, {
-        "unit": unit, "form": form, "title": title, "intro": intro, **extra,
-    })
+def _render_action(request, unit, form, title, intro="", template="orgs/unit_action.html", **extra):
+    return render(
+        request,
+        template,
+        {
+            "unit": unit,
+            "form": form,
+            "title": title,
+            "intro": intro,
+            **extra,
+        },
+    )
 
 
 def unit_create_child(request, pk):
@@ -204,9 +229,15 @@ def unit_create_child(request, pk):
         try:
             with transaction.atomic():
                 unit = services.create_unit(
-                    parent=parent, level=data["level"], name=data["name"],
-                    code=data["code"].strip(), area_name=data["area_name"], on=data["on"],
-                    doc_no=data["doc_no"], remote_area=data["remote_area"], actor=user,
+                    parent=parent,
+                    level=data["level"],
+                    name=data["name"],
+                    code=data["code"].strip(),
+                    area_name=data["area_name"],
+                    on=data["on"],
+                    doc_no=data["doc_no"],
+                    remote_area=data["remote_area"],
+                    actor=user,
                 )
                 require_in_scope(user, unit, ORGS_CHANGE)
         except ValidationError as exc:
@@ -215,7 +246,10 @@ def unit_create_child(request, pk):
             messages.success(request, _("Đã thành lập đơn vị “%(name)s”.") % {"name": unit.name})
             return redirect("orgs:detail", pk=unit.pk)
     return _render_action(
-        request, parent, form, _("Thành lập đơn vị trực thuộc"),
+        request,
+        parent,
+        form,
+        _("Thành lập đơn vị trực thuộc"),
         _("Đơn vị mới sẽ trực thuộc “%(name)s”.") % {"name": parent.name},
     )
 
@@ -230,13 +264,21 @@ def unit_rename(request, pk):
         data = form.cleaned_data
         old_name = unit.name
         try:
-            services.rename_unit(unit, new_name=data["new_name"], on=data["on"],
-                                 doc_no=data["doc_no"], note=data["note"], actor=user)
+            services.rename_unit(
+                unit,
+                new_name=data["new_name"],
+                on=data["on"],
+                doc_no=data["doc_no"],
+                note=data["note"],
+                actor=user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Đã đổi tên “%(old)s” thành “%(new)s”.")
-                             % {"old": old_name, "new": unit.name})
+            messages.success(
+                request,
+                _("Đã đổi tên “%(old)s” thành “%(new)s”.") % {"old": old_name, "new": unit.name},
+            )
             return redirect("orgs:detail", pk=unit.pk)
     return _render_action(request, unit, form, _("Đổi tên đơn vị"))
 
@@ -251,19 +293,33 @@ def unit_move(request, pk):
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                services.move_unit(unit, new_parent=data["new_parent"], on=data["on"],
-                                   doc_no=data["doc_no"], note=data["note"], actor=user)
+                services.move_unit(
+                    unit,
+                    new_parent=data["new_parent"],
+                    on=data["on"],
+                    doc_no=data["doc_no"],
+                    note=data["note"],
+                    actor=user,
+                )
                 require_in_scope(user, unit, ORGS_CHANGE)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Đã chuyển “%(name)s” về trực thuộc “%(parent)s”.")
-                             % {"name": unit.name, "parent": data["new_parent"].name})
+            messages.success(
+                request,
+                _("Đã chuyển “%(name)s” về trực thuộc “%(parent)s”.")
+                % {"name": unit.name, "parent": data["new_parent"].name},
+            )
             return redirect("orgs:detail", pk=unit.pk)
     return _render_action(
-        request, unit, form, _("Chuyển đơn vị sang cấp trên khác"),
-        _("Toàn bộ đơn vị trực thuộc sẽ được chuyển theo. Lịch sử trước ngày hiệu lực được "
-          "giữ nguyên."),
+        request,
+        unit,
+        form,
+        _("Chuyển đơn vị sang cấp trên khác"),
+        _(
+            "Toàn bộ đơn vị trực thuộc sẽ được chuyển theo. Lịch sử trước ngày hiệu lực được "
+            "giữ nguyên."
+        ),
     )
 
 
@@ -280,21 +336,34 @@ def unit_merge(request, pk):
         try:
             with transaction.atomic():
                 target = services.merge_units(
-                    sources, on=data["on"], into=into, name=data["name"],
-                    code=(data["code"] or "").strip(), doc_no=data["doc_no"], note=data["note"],
+                    sources,
+                    on=data["on"],
+                    into=into,
+                    name=data["name"],
+                    code=(data["code"] or "").strip(),
+                    doc_no=data["doc_no"],
+                    note=data["note"],
                     actor=user,
                 )
                 require_in_scope(user, target, ORGS_CHANGE)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Đã hợp nhất %(n)s đơn vị vào “%(name)s”.")
-                             % {"n": len(sources), "name": target.name})
+            messages.success(
+                request,
+                _("Đã hợp nhất %(n)s đơn vị vào “%(name)s”.")
+                % {"n": len(sources), "name": target.name},
+            )
             return redirect("orgs:detail", pk=target.pk)
     return _render_action(
-        request, unit, form, _("Hợp nhất / sáp nhập đơn vị"),
-        _("Đơn vị trực thuộc và hội viên của các đơn vị được hợp nhất chuyển sang đơn vị "
-          "sau hợp nhất; hồ sơ trước ngày hiệu lực vẫn gắn với đơn vị cũ."),
+        request,
+        unit,
+        form,
+        _("Hợp nhất / sáp nhập đơn vị"),
+        _(
+            "Đơn vị trực thuộc và hội viên của các đơn vị được hợp nhất chuyển sang đơn vị "
+            "sau hợp nhất; hồ sơ trước ngày hiệu lực vẫn gắn với đơn vị cũ."
+        ),
         template="orgs/unit_merge.html",
     )
 
@@ -310,20 +379,31 @@ def unit_split(request, pk):
         try:
             with transaction.atomic():
                 new_units = services.split_unit(
-                    unit, parts=data["parts"], on=data["on"], keep_source=data["keep_source"],
-                    doc_no=data["doc_no"], note=data["note"], actor=user,
+                    unit,
+                    parts=data["parts"],
+                    on=data["on"],
+                    keep_source=data["keep_source"],
+                    doc_no=data["doc_no"],
+                    note=data["note"],
+                    actor=user,
                 )
                 for new in new_units:
                     require_in_scope(user, new, ORGS_CHANGE)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Đã chia tách “%(name)s” thành: %(parts)s.") % {
-                "name": unit.name, "parts": ", ".join(u.name for u in new_units),
-            })
+            messages.success(
+                request,
+                _("Đã chia tách “%(name)s” thành: %(parts)s.")
+                % {
+                    "name": unit.name,
+                    "parts": ", ".join(u.name for u in new_units),
+                },
+            )
             return redirect("orgs:detail", pk=unit.pk)
-    return _render_action(request, unit, form, _("Chia tách đơn vị"),
-                          template="orgs/unit_split.html")
+    return _render_action(
+        request, unit, form, _("Chia tách đơn vị"), template="orgs/unit_split.html"
+    )
 
 
 def unit_dissolve(request, pk):
@@ -335,17 +415,23 @@ def unit_dissolve(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.dissolve_unit(unit, on=data["on"], doc_no=data["doc_no"],
-                                   note=data["note"], actor=user)
+            services.dissolve_unit(
+                unit, on=data["on"], doc_no=data["doc_no"], note=data["note"], actor=user
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Đã giải thể “%(name)s”.") % {"name": unit.name})
             return redirect("orgs:detail", pk=unit.pk)
     return _render_action(
-        request, unit, form, _("Giải thể đơn vị"),
-        _("Chỉ giải thể được đơn vị không còn hội viên và đơn vị trực thuộc. Đơn vị vẫn được "
-          "lưu lại cùng lịch sử của nó."),
+        request,
+        unit,
+        form,
+        _("Giải thể đơn vị"),
+        _(
+            "Chỉ giải thể được đơn vị không còn hội viên và đơn vị trực thuộc. Đơn vị vẫn được "
+            "lưu lại cùng lịch sử của nó."
+        ),
     )
 
 
@@ -354,8 +440,9 @@ def unit_link(request, pk):
     unit, ok = _unit_for_change(request, pk, active_only=False)
     if unit.tree != Tree.HOI:
         raise Http404
-    form = forms.LinkForm(request.POST or None, unit=unit, user=user,
-                          initial={"counterpart": unit.counterpart_id})
+    form = forms.LinkForm(
+        request.POST or None, unit=unit, user=user, initial={"counterpart": unit.counterpart_id}
+    )
     if request.method == "POST" and form.is_valid():
         party_unit = form.cleaned_data["counterpart"]
         try:
@@ -364,14 +451,21 @@ def unit_link(request, pk):
             apply_errors(form, exc)
         else:
             if party_unit is None:
-                messages.success(request, _("Đã bỏ liên kết tổ chức Đảng của “%(name)s”.")
-                                 % {"name": unit.name})
+                messages.success(
+                    request, _("Đã bỏ liên kết tổ chức Đảng của “%(name)s”.") % {"name": unit.name}
+                )
             else:
-                messages.success(request, _("Đã liên kết “%(name)s” với “%(party)s”.")
-                                 % {"name": unit.name, "party": party_unit.name})
+                messages.success(
+                    request,
+                    _("Đã liên kết “%(name)s” với “%(party)s”.")
+                    % {"name": unit.name, "party": party_unit.name},
+                )
             return redirect("orgs:detail", pk=unit.pk)
     return _render_action(
-        request, unit, form, _("Liên kết với tổ chức Đảng"),
+        request,
+        unit,
+        form,
+        _("Liên kết với tổ chức Đảng"),
         _("Chọn tổ chức Đảng ở cùng địa bàn: chi bộ của thôn, tổ dân phố hoặc Đảng bộ xã."),
     )
 
@@ -411,7 +505,8 @@ def unit_tree_as_of(request, pk):
         if unit.pk in tree:
             viewable = set(
                 Unit.objects.restrict(user, ORGS_VIEW)
-                .filter(path__startswith=unit.path).values_list("pk", flat=True)
+                .filter(path__startswith=unit.path)
+                .values_list("pk", flat=True)
             )
             rows = [
                 {"pk": uid, "name": name, "indent": indent, "link": uid in viewable}
@@ -419,7 +514,15 @@ def unit_tree_as_of(request, pk):
             ]
         else:
             existed = False
-    return render(request, "orgs/unit_tree_as_of.html", {
-        "unit": unit, "form": form, "on": on, "rows": rows, "existed": existed,
-        "today": today,
-    })
+    return render(
+        request,
+        "orgs/unit_tree_as_of.html",
+        {
+            "unit": unit,
+            "form": form,
+            "on": on,
+            "rows": rows,
+            "existed": existed,
+            "today": today,
+        },
+    )

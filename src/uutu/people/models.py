@@ -57,7 +57,8 @@ class Person(models.Model):
     """
 
     scope_path = "branch__path"
-    audit_exclude = ("search_name", "sort_key", "created_at", "updated_at")
+    audit_exclude = ("search_name", "sort_key", "family_name", "middle_name", "given_name",
+                     "created_at", "updated_at")
 
     full_name = models.CharField(_("họ và tên"), max_length=150)
     family_name = models.CharField(max_length=50, editable=False, default="")

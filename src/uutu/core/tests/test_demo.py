@@ -29,9 +29,22 @@ def demo(db):
 def _counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Unit, UnitVersion, Person, Membership, Position, PartyStatusPeriod,
-                      User, RoleAssignment, AuditEntry)
+        for model in (
+            Unit,
+            UnitVersion,
+            Person,
+            Membership,
+            Position,
+            PartyStatusPeriod,
+            User,
+            RoleAssignment,
+            AuditEntry,
+        )
     }
+
+
+def _people():
+    return list(Person.objects.order_by("id").values_list("full_name", "cccd", "branch_id"))
 
 
 def _branches():
@@ -40,11 +53,11 @@ def _branches():
 
 def test_second_run_changes_nothing(demo):
     before = _counts()
-    names_before = sorted(Person.objects.values_list("full_name", "cccd", "branch_id"))
+    names_before = _people()
     out = io.StringIO()
     call_command("load_demo", "--members", str(MEMBERS), "--seed", "7", stdout=out)
     assert _counts() == before
-    assert sorted(Person.objects.values_list("full_name", "cccd", "branch_id")) == names_before
+    assert _people() == names_before
     assert "không tạo thêm" in out.getvalue()
     assert before["Person"] == MEMBERS
 
@@ -117,9 +130,15 @@ def test_demo_users_log_in_with_the_printed_password(db):
     result = build_demo(members=MEMBERS, seed=11, stdout=out)
     printed = out.getvalue()
     assert result.password in printed
-    expected = {"admin": Role.SYSADMIN, "tinh": Role.PROVINCE_CADRE, "xa": Role.COMMUNE_CADRE,
-                "xa2": Role.COMMUNE_CADRE, "chihoi": Role.BRANCH_HEAD,
-                "dangxa": Role.PARTY_COMMITTEE, "chibo": Role.CELL_SECRETARY}
+    expected = {
+        "admin": Role.SYSADMIN,
+        "tinh": Role.PROVINCE_CADRE,
+        "xa": Role.COMMUNE_CADRE,
+        "xa2": Role.COMMUNE_CADRE,
+        "chihoi": Role.BRANCH_HEAD,
+        "dangxa": Role.PARTY_COMMITTEE,
+        "chibo": Role.CELL_SECRETARY,
+    }
     assert {u.username for u in result.users} == set(expected)
     for username, role in expected.items():
         assert username in printed
@@ -128,8 +147,7 @@ def test_demo_users_log_in_with_the_printed_password(db):
         assert authenticate(None, username=username, password="sai-mat-khau-1") is None
         assert list(user.assignments.values_list("role", flat=True)) == [role]
         validate_password(result.password, user)
-    units = {a.user.username: a.unit for a in RoleAssignment.objects.select_related("user",
-                                                                                     "unit")}
+    units = {a.user.username: a.unit for a in RoleAssignment.objects.select_related("user", "unit")}
     commune_a, commune_b = result.communes[0], result.communes[1]
     assert units["xa"] == commune_a and units["xa2"] == commune_b != commune_a
     assert units["chihoi"].parent == commune_a

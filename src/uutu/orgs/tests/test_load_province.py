@@ -28,8 +28,19 @@ def _run(*args):
 
 def _snapshot():
     return (
-        sorted(Unit.objects.values_list("id", "tree", "code", "name", "path", "depth",
-                                        "counterpart_id", "remote_area", "updated_at")),
+        sorted(
+            Unit.objects.values_list(
+                "id",
+                "tree",
+                "code",
+                "name",
+                "path",
+                "depth",
+                "counterpart_id",
+                "remote_area",
+                "updated_at",
+            )
+        ),
         UnitVersion.objects.count(),
         AuditEntry.objects.count(),
     )
@@ -116,8 +127,9 @@ def test_second_run_creates_and_changes_nothing():
 @pytest.mark.django_db
 def test_existing_roots_are_reused_and_other_provinces_added():
     levels = services.ensure_levels()
-    root = services.create_unit(parent=None, level=levels["hoi_central"],
-                                name="Hội LHPN Việt Nam", code="VN")
+    root = services.create_unit(
+        parent=None, level=levels["hoi_central"], name="Hội LHPN Việt Nam", code="VN"
+    )
     load_province(CODE)
     load_province("Cao Bằng")
     assert Unit.objects.filter(level__code="hoi_central").get() == root

@@ -21,8 +21,9 @@ def _reload(*units):
 
 
 def _group(world, parent, name="Tổ phụ nữ số 1", code="TO-01"):
-    return services.create_unit(parent=parent, level=world.levels["hoi_group"], name=name,
-                                code=code)
+    return services.create_unit(
+        parent=parent, level=world.levels["hoi_group"], name=name, code=code
+    )
 
 
 # --- rename -----------------------------------------------------------------------
@@ -31,8 +32,9 @@ def _group(world, parent, name="Tổ phụ nữ số 1", code="TO-01"):
 def test_rename_keeps_the_old_name_before_the_date(world):
     on = TODAY - 10 * DAY
     user = world.users["commune_a"]
-    services.rename_unit(world.branch_a1, new_name="Chi hội Thôn Đông Mới", on=on,
-                         doc_no="12/QĐ-BTV", actor=user)
+    services.rename_unit(
+        world.branch_a1, new_name="Chi hội Thôn Đông Mới", on=on, doc_no="12/QĐ-BTV", actor=user
+    )
 
     unit = Unit.objects.get(pk=world.branch_a1.pk)
     assert unit.name == "Chi hội Thôn Đông Mới"
@@ -56,8 +58,9 @@ def test_rename_refuses_empty_or_same_name(world):
 
 
 def test_rename_refuses_a_dissolved_unit(world):
-    empty = services.create_unit(parent=world.commune_a, level=world.levels["hoi_branch"],
-                                 name="Chi hội Tạm", code="TAM")
+    empty = services.create_unit(
+        parent=world.commune_a, level=world.levels["hoi_branch"], name="Chi hội Tạm", code="TAM"
+    )
     services.dissolve_unit(empty, on=TODAY)
     with pytest.raises(ValidationError, match="đã giải thể hoặc sáp nhập"):
         services.rename_unit(empty, new_name="Chi hội Khác", on=TODAY)
@@ -118,11 +121,15 @@ def test_merge_keeps_past_records_attached(world):
     on = TODAY - 30 * DAY
     a, b = world.branch_a1, world.branch_a2
     person = people_services.create_person(
-        actor=None, branch=a, full_name="Phạm Thị Thu", birth_date=datetime.date(1992, 4, 1),
+        actor=None,
+        branch=a,
+        full_name="Phạm Thị Thu",
+        birth_date=datetime.date(1992, 4, 1),
         joined_hoi_on=datetime.date(2015, 1, 1),
     )
-    c = services.merge_units([a, b], on=on, name="Chi hội Thôn Đông Tây", code="99001-CH12",
-                             doc_no="05/NQ-BCH")
+    c = services.merge_units(
+        [a, b], on=on, name="Chi hội Thôn Đông Tây", code="99001-CH12", doc_no="05/NQ-BCH"
+    )
 
     a, b, c = _reload(a, b, c)
     assert c.is_active and c.parent_id == world.commune_a.pk and c.code == "99001-CH12"
@@ -153,8 +160,7 @@ def test_merge_keeps_past_records_attached(world):
 def test_merge_into_an_existing_unit(world):
     on = TODAY - 3 * DAY
     group = _group(world, world.branch_a2)
-    target = services.merge_units([world.branch_a2, world.branch_a1], into=world.branch_a1,
-                                  on=on)
+    target = services.merge_units([world.branch_a2, world.branch_a1], into=world.branch_a1, on=on)
     a1, a2, group = _reload(world.branch_a1, world.branch_a2, group)
     assert target.pk == a1.pk and a1.is_active
     assert not a2.is_active and a2.successor_id == a1.pk
@@ -171,11 +177,13 @@ def test_merge_refuses_different_levels_and_single_units(world):
 
 
 def test_merge_refuses_a_unit_already_merged(world):
-    services.merge_units([world.branch_a1, world.branch_a2], on=TODAY - DAY, name="Chi hội Mới",
-                         code="M1")
+    services.merge_units(
+        [world.branch_a1, world.branch_a2], on=TODAY - DAY, name="Chi hội Mới", code="M1"
+    )
     with pytest.raises(ValidationError, match="giải thể hoặc sáp nhập trước đó"):
-        services.merge_units(_reload(world.branch_a1, world.branch_a2), on=TODAY,
-                             name="Chi hội Mới 2", code="M2")
+        services.merge_units(
+            _reload(world.branch_a1, world.branch_a2), on=TODAY, name="Chi hội Mới 2", code="M2"
+        )
 
 
 # --- split ------------------------------------------------------------------------
@@ -184,13 +192,20 @@ def test_merge_refuses_a_unit_already_merged(world):
 def test_split_moves_members_and_retires_the_source(world):
     on = TODAY - 7 * DAY
     second = people_services.create_person(
-        actor=None, branch=world.branch_a1, full_name="Vũ Thị Lan",
-        birth_date=datetime.date(1988, 2, 2), joined_hoi_on=datetime.date(2012, 1, 1),
+        actor=None,
+        branch=world.branch_a1,
+        full_name="Vũ Thị Lan",
+        birth_date=datetime.date(1988, 2, 2),
+        joined_hoi_on=datetime.date(2012, 1, 1),
     )
-    east, west = services.split_unit(world.branch_a1, on=on, parts=[
-        {"name": "Chi hội Đông 1", "code": "D1", "members": [world.person_a1]},
-        {"name": "Chi hội Đông 2", "code": "D2", "members": [second]},
-    ])
+    east, west = services.split_unit(
+        world.branch_a1,
+        on=on,
+        parts=[
+            {"name": "Chi hội Đông 1", "code": "D1", "members": [world.person_a1]},
+            {"name": "Chi hội Đông 2", "code": "D2", "members": [second]},
+        ],
+    )
     source = Unit.objects.get(pk=world.branch_a1.pk)
     assert not source.is_active and source.dissolved_on == on
     assert Person.objects.get(pk=world.person_a1.pk).branch_id == east.pk
@@ -210,8 +225,12 @@ def test_split_refuses_to_leave_members_behind(world):
 
 
 def test_split_keep_source(world):
-    new, = services.split_unit(world.branch_a1, on=TODAY, keep_source=True,
-                               parts=[{"name": "Chi hội Tách", "code": "TACH"}])
+    (new,) = services.split_unit(
+        world.branch_a1,
+        on=TODAY,
+        keep_source=True,
+        parts=[{"name": "Chi hội Tách", "code": "TACH"}],
+    )
     assert Unit.objects.get(pk=world.branch_a1.pk).is_active
     assert Person.objects.get(pk=world.person_a1.pk).branch_id == world.branch_a1.pk
     assert new.parent_id == world.commune_a.pk
@@ -235,8 +254,13 @@ def test_dissolve_with_child_units_is_refused(world):
 
 
 def test_dissolve_an_empty_unit(world):
-    empty = services.create_unit(parent=world.commune_a, level=world.levels["hoi_branch"],
-                                 name="Chi hội Tạm", code="TAM", on=TODAY - 100 * DAY)
+    empty = services.create_unit(
+        parent=world.commune_a,
+        level=world.levels["hoi_branch"],
+        name="Chi hội Tạm",
+        code="TAM",
+        on=TODAY - 100 * DAY,
+    )
     services.dissolve_unit(empty, on=TODAY - DAY, doc_no="09/QĐ")
     empty.refresh_from_db()
     assert not empty.is_active and empty.successor is None
@@ -250,8 +274,12 @@ def test_dissolve_an_empty_unit(world):
 
 
 def test_link_counterpart_both_ways_and_relink(world):
-    cell = services.create_unit(parent=world.party_a, level=world.levels["dang_cell"],
-                                name="Chi bộ Thôn Tây", code="99001-CB02")
+    cell = services.create_unit(
+        parent=world.party_a,
+        level=world.levels["dang_cell"],
+        name="Chi bộ Thôn Tây",
+        code="99001-CB02",
+    )
     services.link_counterpart(world.branch_a2, cell)
     a2, cell = _reload(world.branch_a2, cell)
     assert a2.counterpart_id == cell.pk and cell.counterpart_id == a2.pk
@@ -281,10 +309,15 @@ def test_link_needs_one_unit_of_each_tree(world):
 
 def test_create_refuses_duplicate_code_and_cross_tree_parent(world):
     with pytest.raises(ValidationError, match="đã được dùng"):
-        services.create_unit(parent=world.commune_a, level=world.levels["hoi_branch"],
-                             name="Chi hội Trùng", code="99001-CH01")
+        services.create_unit(
+            parent=world.commune_a,
+            level=world.levels["hoi_branch"],
+            name="Chi hội Trùng",
+            code="99001-CH01",
+        )
     with pytest.raises(ValidationError, match="cùng hệ thống"):
-        services.create_unit(parent=world.party_a, level=world.levels["hoi_branch"],
-                             name="Chi hội Sai", code="SAI")
+        services.create_unit(
+            parent=world.party_a, level=world.levels["hoi_branch"], name="Chi hội Sai", code="SAI"
+        )
     assert not Unit.objects.filter(name__in=["Chi hội Trùng", "Chi hội Sai"]).exists()
     assert UnitVersion.objects.filter(unit__name="Chi hội Sai").count() == 0

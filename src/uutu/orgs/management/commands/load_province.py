@@ -19,7 +19,7 @@ from django.db import transaction
 
 from uutu.core import audit, context
 from uutu.core.text import fold
-from uutu.orgs.models import Tree, Unit, UnitVersion
+from uutu.orgs.models import Unit, UnitVersion
 from uutu.orgs.services import ensure_levels
 
 HOI_ROOT = ("Hội LHPN Việt Nam", "VN")
@@ -79,8 +79,13 @@ def bulk_get_or_create_units(specs: list[UnitSpec], levels=None) -> tuple[list[U
         if key in found:
             continue
         unit = Unit(
-            tree=key[0], level=levels[spec.level], name=spec.name, code=spec.code,
-            area_name=spec.area_name, parent=spec.parent, remote_area=spec.remote_area,
+            tree=key[0],
+            level=levels[spec.level],
+            name=spec.name,
+            code=spec.code,
+            area_name=spec.area_name,
+            parent=spec.parent,
+            remote_area=spec.remote_area,
             path=f"tmp-{key[0]}-{spec.code}",
         )
         found[key] = unit
@@ -148,21 +153,54 @@ def load_province(value, *, remote_area: bool = False) -> LoadResult:
     with transaction.atomic():
         levels = ensure_levels()
         (hoi_root, dang_root), n_roots = bulk_get_or_create_units(
-            [UnitSpec("hoi_central", HOI_ROOT[0], HOI_ROOT[1], None),
-             UnitSpec("dang_central", DANG_ROOT[0], DANG_ROOT[1], None)], levels)
+            [
+                UnitSpec("hoi_central", HOI_ROOT[0], HOI_ROOT[1], None),
+                UnitSpec("dang_central", DANG_ROOT[0], DANG_ROOT[1], None),
+            ],
+            levels,
+        )
         (hoi_prov, dang_prov), n_prov = bulk_get_or_create_units(
-            [UnitSpec("hoi_province", f"Hội LHPN {province.name}", code, hoi_root,
-                      area_name=province.name),
-             UnitSpec("dang_province", f"Đảng bộ {province.name}", code, dang_root,
-                      area_name=province.name)], levels)
+            [
+                UnitSpec(
+                    "hoi_province",
+                    f"Hội LHPN {province.name}",
+                    code,
+                    hoi_root,
+                    area_name=province.name,
+                ),
+                UnitSpec(
+                    "dang_province",
+                    f"Đảng bộ {province.name}",
+                    code,
+                    dang_root,
+                    area_name=province.name,
+                ),
+            ],
+            levels,
+        )
         hoi_specs, dang_specs = [], []
         for ward in wards:
             ward_code = f"{int(ward.code):05d}"
-            hoi_specs.append(UnitSpec("hoi_commune", f"Hội LHPN {ward.name}", ward_code,
-                                      hoi_prov, area_name=ward.name, remote_area=remote_area))
-            dang_specs.append(UnitSpec("dang_commune", f"Đảng bộ {ward.name}", ward_code,
-                                       dang_prov, area_name=ward.name,
-                                       remote_area=remote_area))
+            hoi_specs.append(
+                UnitSpec(
+                    "hoi_commune",
+                    f"Hội LHPN {ward.name}",
+                    ward_code,
+                    hoi_prov,
+                    area_name=ward.name,
+                    remote_area=remote_area,
+                )
+            )
+            dang_specs.append(
+                UnitSpec(
+                    "dang_commune",
+                    f"Đảng bộ {ward.name}",
+                    ward_code,
+                    dang_prov,
+                    area_name=ward.name,
+                    remote_area=remote_area,
+                )
+            )
         hoi_units, n_hoi = bulk_get_or_create_units(hoi_specs, levels)
         dang_units, n_dang = bulk_get_or_create_units(dang_specs, levels)
         linked = link_pairs([(hoi_prov, dang_prov), *zip(hoi_units, dang_units, strict=True)])
@@ -174,16 +212,28 @@ def load_province(value, *, remote_area: bool = False) -> LoadResult:
                 Unit.objects.bulk_update(flagged, ["remote_area"])
         created = n_roots + n_prov + n_hoi + n_dang
         result = LoadResult(
-            province_name=province.name, hoi_province=hoi_prov, party_province=dang_prov,
-            hoi_communes=hoi_units, party_communes=dang_units, created=created,
-            existing=2 * len(wards) + 4 - created, linked=linked, created_communes=n_hoi,
+            province_name=province.name,
+            hoi_province=hoi_prov,
+            party_province=dang_prov,
+            hoi_communes=hoi_units,
+            party_communes=dang_units,
+            created=created,
+            existing=2 * len(wards) + 4 - created,
+            linked=linked,
+            created_communes=n_hoi,
         )
         if result.changed:
             audit.record(
-                "orgs.province.loaded", hoi_prov,
-                after={"province": province.name, "code": code, "communes": len(wards),
-                       "units_created": created, "pairs_linked": linked,
-                       "remote_area": remote_area},
+                "orgs.province.loaded",
+                hoi_prov,
+                after={
+                    "province": province.name,
+                    "code": code,
+                    "communes": len(wards),
+                    "units_created": created,
+                    "pairs_linked": linked,
+                    "remote_area": remote_area,
+                },
                 repr_text=f"Nạp danh mục đơn vị {province.name}",
             )
     return result
@@ -192,8 +242,10 @@ def load_province(value, *, remote_area: bool = False) -> LoadResult:
 def summary(result: LoadResult) -> str:
     n = len(result.hoi_communes)
     if not result.changed:
-        return (f"{result.province_name}: đã có đủ {n} đơn vị hành chính cấp xã trong cả hai hệ "
-                "thống; không tạo thêm đơn vị nào.")
+        return (
+            f"{result.province_name}: đã có đủ {n} đơn vị hành chính cấp xã trong cả hai hệ "
+            "thống; không tạo thêm đơn vị nào."
+        )
     return (
         f"Đã nạp {result.province_name}: {n} đơn vị hành chính cấp xã "
         f"({result.created_communes} Hội LHPN cấp xã mới). Tạo mới {result.created} đơn vị "
@@ -203,13 +255,18 @@ def summary(result: LoadResult) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Tạo Hội LHPN và Đảng bộ của một tỉnh, thành phố và của mọi xã, phường, đặc khu "
-            "thuộc tỉnh (theo danh mục đơn vị hành chính 2025).")
+    help = (
+        "Tạo Hội LHPN và Đảng bộ của một tỉnh, thành phố và của mọi xã, phường, đặc khu "
+        "thuộc tỉnh (theo danh mục đơn vị hành chính 2025)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("province", help="Mã tỉnh (ví dụ 4) hoặc tên mã (ví dụ cao_bang).")
-        parser.add_argument("--remote-area", action="store_true",
-                            help="Đánh dấu mọi xã, phường là vùng đặc biệt khó khăn.")
+        parser.add_argument(
+            "--remote-area",
+            action="store_true",
+            help="Đánh dấu mọi xã, phường là vùng đặc biệt khó khăn.",
+        )
 
     def handle(self, *args, province, remote_area, **options):
         with context.acting(source="command"):
