@@ -25,18 +25,22 @@ def register_failure(username: str) -> None:
     User = get_user_model()
     user = User.objects.filter(username__iexact=username).first()
     if user is None:
-        audit.record("accounts.login_failed", None, after={"username": username[:150]},
-                     repr_text=username[:150])
+        audit.record(
+            "accounts.login_failed",
+            None,
+            after={"username": username[:150]},
+            repr_text=username[:150],
+        )
         return
     User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
     user.refresh_from_db(fields=["failed_logins", "locked_until"])
-    audit.record("accounts.login_failed", user, after={"failed_logins": user.failed_logins},
-                 user=user)
+    audit.record(
+        "accounts.login_failed", user, after={"failed_logins": user.failed_logins}, user=user
+    )
     if user.failed_logins >= settings.LOCKOUT_THRESHOLD:
         until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
         User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-        audit.record("accounts.locked", user, after={"locked_until": until.isoformat()},
-                     user=user)
+        audit.record("accounts.locked", user, after={"locked_until": until.isoformat()}, user=user)
 
 
 class LockoutModelBackend(ModelBackend):

@@ -36,14 +36,17 @@ class LoginForm(BootstrapMixin, AuthenticationForm):
 
     def _locked_error(self):
         return ValidationError(
-            self.error_messages["locked"], code="locked",
+            self.error_messages["locked"],
+            code="locked",
             params={"minutes": settings.LOCKOUT_MINUTES},
         )
 
 
 class UserCreateForm(BootstrapMixin, forms.Form):
     username = forms.RegexField(
-        label=_("Tên đăng nhập"), max_length=150, regex=r"^[\w.@+-]+$",
+        label=_("Tên đăng nhập"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
         help_text=_("Chữ không dấu, số và . @ + - _"),
         error_messages={"invalid": _("Tên đăng nhập chỉ gồm chữ không dấu, số và . @ + - _")},
     )

@@ -50,12 +50,17 @@ class RoleAssignment(models.Model):
     scope_path = "unit__path"
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
-    unit = models.ForeignKey("orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT,
-                             related_name="role_assignments")
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("đơn vị"),
+        on_delete=models.PROTECT,
+        related_name="role_assignments",
+    )
     role = models.CharField(_("vai trò"), max_length=30, choices=Role.choices)
     is_active = models.BooleanField(default=True)
-    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -65,9 +70,11 @@ class RoleAssignment(models.Model):
         verbose_name = _("vai trò được giao")
         verbose_name_plural = _("vai trò được giao")
         constraints = [
-            models.UniqueConstraint(fields=["user", "unit", "role"],
-                                    condition=models.Q(is_active=True),
-                                    name="one_active_role_per_unit"),
+            models.UniqueConstraint(
+                fields=["user", "unit", "role"],
+                condition=models.Q(is_active=True),
+                name="one_active_role_per_unit",
+            ),
         ]
 
     def __str__(self):

@@ -90,8 +90,10 @@ def assignable_roles(user, unit) -> list[str]:
         return []
     top = max_rank_over(user, unit)
     return [
-        role for role, spec in ROLE_SPECS.items()
-        if spec.rank <= top and (spec.tree is None or spec.tree == unit.tree)
+        role
+        for role, spec in ROLE_SPECS.items()
+        if spec.rank <= top
+        and (spec.tree is None or spec.tree == unit.tree)
         and (role != Role.SYSADMIN or unit.parent_id is None)
     ]
 

@@ -31,10 +31,20 @@ ORGS_CHANGE = "orgs.change"
 AUDIT_VIEW = "audit.view"
 ACCOUNTS_MANAGE = "accounts.manage"
 
-_HOI_CADRE = frozenset({
-    PEOPLE_VIEW, PEOPLE_ADD, PEOPLE_CHANGE, PEOPLE_CHANGE_CONTACT, PEOPLE_MOVE, PEOPLE_ARCHIVE,
-    ORGS_VIEW, ORGS_CHANGE, AUDIT_VIEW, ACCOUNTS_MANAGE,
-})
+_HOI_CADRE = frozenset(
+    {
+        PEOPLE_VIEW,
+        PEOPLE_ADD,
+        PEOPLE_CHANGE,
+        PEOPLE_CHANGE_CONTACT,
+        PEOPLE_MOVE,
+        PEOPLE_ARCHIVE,
+        ORGS_VIEW,
+        ORGS_CHANGE,
+        AUDIT_VIEW,
+        ACCOUNTS_MANAGE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -48,11 +58,11 @@ ROLE_SPECS: dict[str, RoleSpec] = {
     Role.SYSADMIN: RoleSpec(100, None, frozenset({"*"})),
     Role.PROVINCE_CADRE: RoleSpec(80, "hoi", _HOI_CADRE),
     Role.COMMUNE_CADRE: RoleSpec(60, "hoi", _HOI_CADRE),
-    Role.PARTY_COMMITTEE: RoleSpec(60, "dang", frozenset({ORGS_VIEW, AUDIT_VIEW,
-                                                          ACCOUNTS_MANAGE})),
+    Role.PARTY_COMMITTEE: RoleSpec(60, "dang", frozenset({ORGS_VIEW, AUDIT_VIEW, ACCOUNTS_MANAGE})),
     Role.CELL_SECRETARY: RoleSpec(30, "dang", frozenset({ORGS_VIEW})),
-    Role.BRANCH_HEAD: RoleSpec(20, "hoi", frozenset({PEOPLE_VIEW, PEOPLE_CHANGE_CONTACT,
-                                                     ORGS_VIEW})),
+    Role.BRANCH_HEAD: RoleSpec(
+        20, "hoi", frozenset({PEOPLE_VIEW, PEOPLE_CHANGE_CONTACT, ORGS_VIEW})
+    ),
 }
 
 

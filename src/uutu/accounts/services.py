@@ -20,10 +20,12 @@ def _check_grant(actor, unit, role) -> None:
     if role not in permissions.assignable_roles(actor, unit):
         spec = ROLE_SPECS[role]
         if spec.tree and spec.tree != unit.tree:
-            raise ValidationError({"role": f"Vai trò “{Role(role).label}” không dùng cho "
-                                           f"đơn vị “{unit.name}”."})
-        raise ValidationError({"role": f"Bạn không được giao vai trò “{Role(role).label}” "
-                                       "(cao hơn vai trò của bạn)."})
+            raise ValidationError(
+                {"role": f"Vai trò “{Role(role).label}” không dùng cho đơn vị “{unit.name}”."}
+            )
+        raise ValidationError(
+            {"role": f"Bạn không được giao vai trò “{Role(role).label}” (cao hơn vai trò của bạn)."}
+        )
     if not unit.is_active:
         raise ValidationError({"unit": "Đơn vị đã giải thể hoặc sáp nhập."})
 
@@ -62,8 +64,13 @@ def grant_role(*, actor, user, unit, role) -> RoleAssignment:
     if RoleAssignment.objects.current().filter(user=user, unit=unit, role=role).exists():
         raise ValidationError("Tài khoản đã có vai trò này ở đơn vị này.")
     assignment = RoleAssignment.objects.create(user=user, unit=unit, role=role, granted_by=actor)
-    audit.record("accounts.role.granted", assignment, after=audit.snapshot(assignment),
-                 user=actor, repr_text=f"{user}: {assignment}")
+    audit.record(
+        "accounts.role.granted",
+        assignment,
+        after=audit.snapshot(assignment),
+        user=actor,
+        repr_text=f"{user}: {assignment}",
+    )
     permissions.clear_cache(user)
     return assignment
 
@@ -79,9 +86,14 @@ def revoke_role(*, actor, assignment) -> RoleAssignment:
     assignment.is_active = False
     assignment.ended_at = timezone.now()
     assignment.save(update_fields=["is_active", "ended_at"])
-    audit.record("accounts.role.revoked", assignment, before=before,
-                 after=audit.snapshot(assignment), user=actor,
-                 repr_text=f"{assignment.user}: {assignment}")
+    audit.record(
+        "accounts.role.revoked",
+        assignment,
+        before=before,
+        after=audit.snapshot(assignment),
+        user=actor,
+        repr_text=f"{assignment.user}: {assignment}",
+    )
     return assignment
 
 
@@ -93,8 +105,9 @@ def update_user(*, actor, user, **fields) -> User:
             raise ValidationError(f"Không sửa được trường {name}.")
         setattr(user, name, (value or "").strip())
     user.save()
-    audit.record("accounts.user.updated", user, before=before, after=audit.snapshot(user),
-                 user=actor)
+    audit.record(
+        "accounts.user.updated", user, before=before, after=audit.snapshot(user), user=actor
+    )
     return user
 
 
@@ -107,8 +120,13 @@ def set_active(*, actor, user, active: bool) -> User:
     before = audit.snapshot(user)
     user.is_active = active
     user.save(update_fields=["is_active"])
-    audit.record("accounts.user.reactivated" if active else "accounts.user.deactivated", user,
-                 before=before, after=audit.snapshot(user), user=actor)
+    audit.record(
+        "accounts.user.reactivated" if active else "accounts.user.deactivated",
+        user,
+        before=before,
+        after=audit.snapshot(user),
+        user=actor,
+    )
     return user
 
 

@@ -1,7 +1,6 @@
 """Sign-in and account management views."""
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -78,11 +77,13 @@ def user_list(request):
     in_scope = RoleAssignment.objects.restrict(request.user, MANAGE)
     users = (
         User.objects.filter(pk__in=in_scope.values("user_id"))
-        .prefetch_related(Prefetch(
-            "assignments",
-            queryset=RoleAssignment.objects.current().select_related("unit"),
-            to_attr="active_roles",
-        ))
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=RoleAssignment.objects.current().select_related("unit"),
+                to_attr="active_roles",
+            )
+        )
         .order_by("username")
     )
     q = request.GET.get("q", "").strip()
@@ -102,8 +103,12 @@ def user_create(request):
         data = form.cleaned_data
         try:
             user = services.create_user(
-                actor=request.user, username=data["username"], full_name=data["full_name"],
-                password=data["password1"], unit=data["unit"], role=data["role"],
+                actor=request.user,
+                username=data["username"],
+                full_name=data["full_name"],
+                password=data["password1"],
+                unit=data["unit"],
+                role=data["role"],
                 phone=data["phone"],
             )
         except ValidationError as exc:
@@ -119,14 +124,18 @@ def user_detail(request, pk):
     assignments = target.assignments.select_related("unit", "granted_by").order_by(
         "-is_active", "-created_at"
     )
-    return render(request, "accounts/user_detail.html", {
-        "target": target,
-        "assignments": assignments,
-        "can_manage": services.can_manage_user(request.user, target),
-        "grant_form": RoleGrantForm(unit_queryset=_manageable_units(request.user)),
-        "history": history_for(target)[:50],
-        "roles": Role,
-    })
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "target": target,
+            "assignments": assignments,
+            "can_manage": services.can_manage_user(request.user, target),
+            "grant_form": RoleGrantForm(unit_queryset=_manageable_units(request.user)),
+            "history": history_for(target)[:50],
+            "roles": Role,
+        },
+    )
 
 
 def _managed_user(request, pk):
@@ -138,8 +147,10 @@ def _managed_user(request, pk):
 
 def user_edit(request, pk):
     target = _managed_user(request, pk)
-    form = UserEditForm(request.POST or None, initial={
-        "full_name": target.full_name, "phone": target.phone, "email": target.email})
+    form = UserEditForm(
+        request.POST or None,
+        initial={"full_name": target.full_name, "phone": target.phone, "email": target.email},
+    )
     if request.method == "POST" and form.is_valid():
         services.update_user(actor=request.user, user=target, **form.cleaned_data)
         messages.success(request, "Đã lưu thông tin tài khoản.")
@@ -151,12 +162,14 @@ def user_password(request, pk):
     target = _managed_user(request, pk)
     form = SetPasswordForm(request.POST or None, user=target)
     if request.method == "POST" and form.is_valid():
-        services.set_password(actor=request.user, user=target,
-                              password=form.cleaned_data["password1"])
+        services.set_password(
+            actor=request.user, user=target, password=form.cleaned_data["password1"]
+        )
         messages.success(request, f"Đã đặt lại mật khẩu cho {target.username}.")
         return redirect("accounts:user_detail", pk=target.pk)
-    return render(request, "accounts/form.html",
-                  {"form": form, "title": f"Đặt lại mật khẩu cho {target}"})
+    return render(
+        request, "accounts/form.html", {"form": form, "title": f"Đặt lại mật khẩu cho {target}"}
+    )
 
 
 @require_POST
@@ -167,8 +180,9 @@ def user_toggle_active(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Đã mở khóa tài khoản." if target.is_active
-                         else "Đã khóa tài khoản.")
+        messages.success(
+            request, "Đã mở khóa tài khoản." if target.is_active else "Đã khóa tài khoản."
+        )
     return redirect("accounts:user_detail", pk=target.pk)
 
 
@@ -178,8 +192,12 @@ def role_grant(request, pk):
     form = RoleGrantForm(request.POST, unit_queryset=_manageable_units(request.user))
     if form.is_valid():
         try:
-            services.grant_role(actor=request.user, user=target, unit=form.cleaned_data["unit"],
-                                role=form.cleaned_data["role"])
+            services.grant_role(
+                actor=request.user,
+                user=target,
+                unit=form.cleaned_data["unit"],
+                role=form.cleaned_data["role"],
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "orgs.unit.dissolved": _("Giải thể đơn vị"),
     "orgs.unit.updated": _("Sửa thông tin đơn vị"),
     "orgs.unit.linked": _("Liên kết Hội – Đảng"),
+    "orgs.province.loaded": _("Nạp danh mục đơn vị của tỉnh"),
+    "core.demo.built": _("Tạo dữ liệu mẫu"),
     "people.person.created": _("Thêm hội viên"),
     "people.person.updated": _("Sửa thông tin hội viên"),
     "people.person.moved": _("Chuyển sinh hoạt chi hội"),
@@ -76,8 +78,16 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict | None, dict 
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def record(action: str, obj: models.Model | None = None, *, before=None, after=None,
-           unit=None, user=None, repr_text: str | None = None):
+def record(
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    before=None,
+    after=None,
+    unit=None,
+    user=None,
+    repr_text: str | None = None,
+):
     """Append one audit row. Call it inside the service's transaction."""
     from .models import AuditEntry
 
@@ -108,4 +118,4 @@ def history_for(obj: models.Model):
 
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
-    ).select_related("user")
+    ).select_related("user", "content_type")

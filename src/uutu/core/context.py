@@ -34,8 +34,9 @@ def current() -> ActionContext:
 def acting(*, user_id=None, source="command", ip=None, request_id=None):
     """Run a block (a command, an import) under its own request id and source."""
     token = _current.set(
-        ActionContext(request_id=request_id or uuid.uuid4().hex, user_id=user_id, ip=ip,
-                      source=source)
+        ActionContext(
+            request_id=request_id or uuid.uuid4().hex, user_id=user_id, ip=ip, source=source
+        )
     )
     try:
         yield _current.get()

@@ -114,9 +114,11 @@ def _village_names(rng: random.Random, count: int, urban: bool, highland: bool) 
         if highland:
             name = f"{rng.choice(names.VILLAGE_HEADS)} {rng.choice(names.VILLAGE_TAILS)}"
         else:
-            name = rng.choice(names.LOWLAND_VILLAGES)
-            if name in seen:
-                name = f"{name} {len(seen) + 1}"
+            base = name = rng.choice(names.LOWLAND_VILLAGES)
+            k = 2
+            while name in seen:  # "Thôn Đông", then "Thôn Đông 2"
+                name = f"{base} {k}"
+                k += 1
         if name not in seen:
             seen.append(name)
     return [f"{prefix} {n}" for n in seen]

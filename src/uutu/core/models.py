@@ -39,8 +39,12 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người thực hiện"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     action = models.CharField(_("thao tác"), max_length=100, db_index=True)
     content_type = models.ForeignKey(
@@ -49,8 +53,12 @@ class AuditEntry(models.Model):
     object_id = models.CharField(max_length=64, blank=True, default="")
     object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True, default="")
     unit = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("đơn vị"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "orgs.Unit",
+        verbose_name=_("đơn vị"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     before = models.JSONField(_("trước"), null=True, blank=True)
     after = models.JSONField(_("sau"), null=True, blank=True)
@@ -100,6 +108,7 @@ class AuditEntry(models.Model):
             if key == "id" or (not before and new in (None, "", False)):
                 continue
             names = choices.get(key, {})
-            rows.append((labels.get(key, key), _display(names.get(old, old)),
-                         _display(names.get(new, new))))
+            rows.append(
+                (labels.get(key, key), _display(names.get(old, old)), _display(names.get(new, new)))
+            )
         return rows

@@ -8,8 +8,16 @@ fails if any URL pattern of the project has no case.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-PERSONAS = ("anonymous", "admin", "province", "commune_a", "commune_b", "branch_head",
-            "party_a", "cell_secretary")
+PERSONAS = (
+    "anonymous",
+    "admin",
+    "province",
+    "commune_a",
+    "commune_b",
+    "branch_head",
+    "party_a",
+    "cell_secretary",
+)
 
 LOGIN = 302  # anonymous users are redirected to the log-in page
 

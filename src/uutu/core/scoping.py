@@ -62,6 +62,4 @@ def require_in_scope(user, obj, action: str) -> None:
     from uutu.accounts.permissions import can
 
     if not can(user, action, obj.scope_unit):
-        raise ValidationError(
-            "Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn."
-        )
+        raise ValidationError("Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn.")

@@ -29,8 +29,11 @@ def home(request):
         )
     if permissions.has_any(user, "orgs.view"):
         context["units"] = (
-            Unit.objects.restrict(user, "orgs.view").active()
-            .values("level__name").annotate(n=Count("id")).order_by("level__tree", "level__rank")
+            Unit.objects.restrict(user, "orgs.view")
+            .active()
+            .values("level__name")
+            .annotate(n=Count("id"))
+            .order_by("level__tree", "level__rank")
         )
     return render(request, "core/home.html", context)
 
@@ -45,22 +48,36 @@ def activity(request):
     if not permissions.has_any(request.user, "audit.view"):
         raise PermissionDenied
     entries = AuditEntry.objects.restrict(request.user, "audit.view").select_related(
-        "user", "unit"
+        "user", "unit", "content_type"
     )
     action = request.GET.get("action", "")
     if action:
         entries = entries.filter(action__startswith=action)
-    return render(request, "core/activity.html", {
-        "page": _paginate(request, entries), "unit": None, "action": action,
-    })
+    return render(
+        request,
+        "core/activity.html",
+        {
+            "page": _paginate(request, entries),
+            "unit": None,
+            "action": action,
+        },
+    )
 
 
 def unit_activity(request, unit_id):
     """What happened in one unit and the units under it."""
     unit = get_scoped_or_404(request.user, Unit, "audit.view", pk=unit_id)
-    entries = AuditEntry.objects.restrict(request.user, "audit.view").filter(
-        unit__path__startswith=unit.path
-    ).select_related("user", "unit")
-    return render(request, "core/activity.html", {
-        "page": _paginate(request, entries), "unit": unit, "action": "",
-    })
+    entries = (
+        AuditEntry.objects.restrict(request.user, "audit.view")
+        .filter(unit__path__startswith=unit.path)
+        .select_related("user", "unit", "content_type")
+    )
+    return render(
+        request,
+        "core/activity.html",
+        {
+            "page": _paginate(request, entries),
+            "unit": unit,
+            "action": "",
+        },
+    )

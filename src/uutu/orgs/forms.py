@@ -67,7 +67,9 @@ class UnitFilterForm(BootstrapMixin, forms.Form):
 
 
 class CreateChildForm(BootstrapMixin, forms.Form):
-    level = forms.ModelChoiceField(label=_("Cấp"), queryset=Level.objects.none())
+    level = forms.ModelChoiceField(
+        label=_("Cấp"), queryset=Level.objects.none(), empty_label=_("— Chọn cấp —")
+    )
     name = forms.CharField(label=_("Tên đơn vị"), max_length=200)
     code = forms.CharField(
         label=_("Mã"), max_length=40, help_text=_("Mã hành chính hoặc mã nội bộ, không trùng.")
@@ -107,7 +109,11 @@ class RenameForm(BootstrapMixin, EventFieldsMixin):
 
 
 class MoveForm(BootstrapMixin, EventFieldsMixin):
-    new_parent = UnitChoiceField(label=_("Đơn vị cấp trên mới"), queryset=Unit.objects.none())
+    new_parent = UnitChoiceField(
+        label=_("Đơn vị cấp trên mới"),
+        queryset=Unit.objects.none(),
+        empty_label=_("— Chọn đơn vị —"),
+    )
 
     field_order = ["new_parent", "on", "doc_no", "note"]
 
@@ -149,7 +155,10 @@ class MergeForm(BootstrapMixin, EventFieldsMixin):
         help_text=_("Để trống để tự đặt mã."),
     )
     target = UnitChoiceField(
-        label=_("Đơn vị tiếp nhận"), queryset=Unit.objects.none(), required=False
+        label=_("Đơn vị tiếp nhận"),
+        queryset=Unit.objects.none(),
+        required=False,
+        empty_label=_("— Chọn đơn vị —"),
     )
 
     field_order = ["others", "mode", "name", "code", "target", "on", "doc_no", "note"]

@@ -67,31 +67,47 @@ class Unit(models.Model):
     level = models.ForeignKey(Level, verbose_name=_("cấp"), on_delete=models.PROTECT)
     name = models.CharField(_("tên đơn vị"), max_length=200)
     area_name = models.CharField(
-        _("tên địa bàn"), max_length=200, blank=True, default="",
+        _("tên địa bàn"),
+        max_length=200,
+        blank=True,
+        default="",
         help_text=_("Tên hành chính, ví dụ 'Phường Thục Phán'."),
     )
     code = models.CharField(_("mã"), max_length=40, help_text=_("Mã hành chính hoặc mã nội bộ."))
     parent = models.ForeignKey(
-        "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("đơn vị cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     counterpart = models.ForeignKey(
-        "self", verbose_name=_("đơn vị tương ứng"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name=_("đơn vị tương ứng"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text=_("Chi hội ↔ chi bộ, Hội xã ↔ Đảng ủy xã."),
     )
     remote_area = models.BooleanField(
-        _("vùng đặc biệt khó khăn"), default=False,
+        _("vùng đặc biệt khó khăn"),
+        default=False,
         help_text=_("Miền núi, biên giới, hải đảo, vùng đồng bào dân tộc thiểu số."),
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     established_on = models.DateField(_("ngày thành lập"), null=True, blank=True)
     dissolved_on = models.DateField(_("ngày giải thể / sáp nhập"), null=True, blank=True)
     successor = models.ForeignKey(
-        "self", verbose_name=_("đơn vị kế thừa"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="predecessors",
+        "self",
+        verbose_name=_("đơn vị kế thừa"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predecessors",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -106,8 +122,9 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["tree", "code"], name="unit_code_unique_per_tree"),
         ]
         indexes = [
-            models.Index(fields=["path"], name="unit_path_prefix",
-                         opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["parent", "name"], name="unit_parent_name"),
         ]
 

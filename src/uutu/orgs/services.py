@@ -64,8 +64,12 @@ def _check_active(unit: Unit) -> None:
 
 def _new_event(kind, on, doc_no, note, actor, **details) -> OrgEvent:
     return OrgEvent.objects.create(
-        kind=kind, date=on, doc_no=doc_no or "", note=note or "",
-        created_by=actor, details=details,
+        kind=kind,
+        date=on,
+        doc_no=doc_no or "",
+        note=note or "",
+        created_by=actor,
+        details=details,
     )
 
 
@@ -80,9 +84,19 @@ def _close_version(unit: Unit, on) -> None:
 
 
 @transaction.atomic
-def create_unit(*, parent: Unit | None, level: Level, name: str, code: str,
-                area_name: str = "", on: datetime.date | None = None, doc_no: str = "",
-                actor=None, remote_area: bool = False, record_event: bool = True) -> Unit:
+def create_unit(
+    *,
+    parent: Unit | None,
+    level: Level,
+    name: str,
+    code: str,
+    area_name: str = "",
+    on: datetime.date | None = None,
+    doc_no: str = "",
+    actor=None,
+    remote_area: bool = False,
+    record_event: bool = True,
+) -> Unit:
     """Found a unit under ``parent``."""
     name = (name or "").strip()
     if not name:
@@ -92,8 +106,15 @@ def create_unit(*, parent: Unit | None, level: Level, name: str, code: str,
     if Unit.objects.filter(tree=tree, code=code).exists():
         raise ValidationError(f"Mã đơn vị “{code}” đã được dùng.")
     unit = Unit(
-        tree=tree, level=level, name=name, area_name=area_name, code=code, parent=parent,
-        path=f"tmp-{tree}-{code}", remote_area=remote_area, established_on=on,
+        tree=tree,
+        level=level,
+        name=name,
+        area_name=area_name,
+        code=code,
+        parent=parent,
+        path=f"tmp-{tree}-{code}",
+        remote_area=remote_area,
+        established_on=on,
     )
     unit.save()
     unit.path = (parent.path if parent else "") + Unit.segment(unit.pk)
@@ -101,8 +122,15 @@ def create_unit(*, parent: Unit | None, level: Level, name: str, code: str,
     Unit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
     event = None
     if record_event:
-        event = _new_event(OrgEvent.Kind.CREATE, on or datetime.date.today(), doc_no, "", actor,
-                           name=name, parent=parent.pk if parent else None)
+        event = _new_event(
+            OrgEvent.Kind.CREATE,
+            on or datetime.date.today(),
+            doc_no,
+            "",
+            actor,
+            name=name,
+            parent=parent.pk if parent else None,
+        )
         event.targets.add(unit)
     _open_version(unit, on, event)
     audit.record("orgs.unit.created", unit, after=audit.snapshot(unit), user=actor)
@@ -110,8 +138,9 @@ def create_unit(*, parent: Unit | None, level: Level, name: str, code: str,
 
 
 @transaction.atomic
-def rename_unit(unit: Unit, *, new_name: str, on: datetime.date, doc_no: str = "",
-                note: str = "", actor=None) -> Unit:
+def rename_unit(
+    unit: Unit, *, new_name: str, on: datetime.date, doc_no: str = "", note: str = "", actor=None
+) -> Unit:
     new_name = (new_name or "").strip()
     _check_active(unit)
     if not new_name:
@@ -119,8 +148,9 @@ def rename_unit(unit: Unit, *, new_name: str, on: datetime.date, doc_no: str = "
     if new_name == unit.name:
         raise ValidationError("Tên mới trùng với tên hiện tại.")
     before = audit.snapshot(unit)
-    event = _new_event(OrgEvent.Kind.RENAME, on, doc_no, note, actor,
-                       old_name=unit.name, new_name=new_name)
+    event = _new_event(
+        OrgEvent.Kind.RENAME, on, doc_no, note, actor, old_name=unit.name, new_name=new_name
+    )
     event.sources.add(unit)
     event.targets.add(unit)
     _close_version(unit, on)
@@ -152,14 +182,22 @@ def _reparent(unit: Unit, new_parent: Unit, on, event) -> None:
 
 
 @transaction.atomic
-def move_unit(unit: Unit, *, new_parent: Unit, on: datetime.date, doc_no: str = "",
-              note: str = "", actor=None) -> Unit:
+def move_unit(
+    unit: Unit, *, new_parent: Unit, on: datetime.date, doc_no: str = "", note: str = "", actor=None
+) -> Unit:
     _check_active(unit)
     if unit.parent_id == new_parent.pk:
         raise ValidationError("Đơn vị đã ở dưới đơn vị cấp trên này.")
     before = audit.snapshot(unit)
-    event = _new_event(OrgEvent.Kind.MOVE, on, doc_no, note, actor,
-                       old_parent=unit.parent_id, new_parent=new_parent.pk)
+    event = _new_event(
+        OrgEvent.Kind.MOVE,
+        on,
+        doc_no,
+        note,
+        actor,
+        old_parent=unit.parent_id,
+        new_parent=new_parent.pk,
+    )
     event.sources.add(unit)
     event.targets.add(unit)
     _reparent(unit, new_parent, on, event)
@@ -167,8 +205,9 @@ def move_unit(unit: Unit, *, new_parent: Unit, on: datetime.date, doc_no: str = 
     return unit
 
 
-def _transfer_contents(source: Unit, target: Unit, on, event, actor, reason: str,
-                       children=None, members=None) -> None:
+def _transfer_contents(
+    source: Unit, target: Unit, on, event, actor, reason: str, children=None, members=None
+) -> None:
     """Move children units and members of ``source`` into ``target``."""
     from uutu.people.services import move_person
 
@@ -183,8 +222,7 @@ def _transfer_contents(source: Unit, target: Unit, on, event, actor, reason: str
     if members is not None:
         member_qs = member_qs.filter(pk__in=[m.pk for m in members])
     for person in member_qs:
-        move_person(person, to_branch=target, on=on, reason=reason, actor=actor,
-                    check_scope=False)
+        move_person(person, to_branch=target, on=on, reason=reason, actor=actor, check_scope=False)
 
 
 def _retire(unit: Unit, on, successor: Unit | None) -> None:
@@ -205,9 +243,17 @@ def _active_contents(unit: Unit) -> tuple[int, int]:
 
 
 @transaction.atomic
-def merge_units(sources: list[Unit], *, on: datetime.date, into: Unit | None = None,
-                name: str = "", code: str = "", doc_no: str = "", note: str = "",
-                actor=None) -> Unit:
+def merge_units(
+    sources: list[Unit],
+    *,
+    on: datetime.date,
+    into: Unit | None = None,
+    name: str = "",
+    code: str = "",
+    doc_no: str = "",
+    note: str = "",
+    actor=None,
+) -> Unit:
     """Merge ``sources`` (A, B…) into ``into`` or into a new unit named ``name``.
 
     Children and members move to the target; each source stays, inactive, with the
@@ -223,30 +269,53 @@ def merge_units(sources: list[Unit], *, on: datetime.date, into: Unit | None = N
         raise ValidationError("Có đơn vị đã giải thể hoặc sáp nhập trước đó.")
     if into is None:
         first = sources[0]
-        into = create_unit(parent=first.parent, level=first.level, name=name,
-                           code=code or f"{first.code}-M{on:%Y%m%d}", on=on, doc_no=doc_no,
-                           actor=actor, area_name=first.area_name,
-                           remote_area=any(s.remote_area for s in sources),
-                           record_event=False)
+        into = create_unit(
+            parent=first.parent,
+            level=first.level,
+            name=name,
+            code=code or f"{first.code}-M{on:%Y%m%d}",
+            on=on,
+            doc_no=doc_no,
+            actor=actor,
+            area_name=first.area_name,
+            remote_area=any(s.remote_area for s in sources),
+            record_event=False,
+        )
     elif into in sources:
         sources.remove(into)
-    event = _new_event(OrgEvent.Kind.MERGE, on, doc_no, note, actor,
-                       sources=[s.pk for s in sources], target=into.pk,
-                       source_names=[s.name for s in sources])
+    event = _new_event(
+        OrgEvent.Kind.MERGE,
+        on,
+        doc_no,
+        note,
+        actor,
+        sources=[s.pk for s in sources],
+        target=into.pk,
+        source_names=[s.name for s in sources],
+    )
     event.sources.add(*sources)
     event.targets.add(into)
     for source in sources:
         before = audit.snapshot(source)
         _transfer_contents(source, into, on, event, actor, reason=f"Sáp nhập vào {into.name}")
         _retire(source, on, into)
-        audit.record("orgs.unit.merged", source, before=before, after=audit.snapshot(source),
-                     user=actor)
+        audit.record(
+            "orgs.unit.merged", source, before=before, after=audit.snapshot(source), user=actor
+        )
     return into
 
 
 @transaction.atomic
-def split_unit(unit: Unit, *, parts: list[dict], on: datetime.date, keep_source: bool = False,
-               doc_no: str = "", note: str = "", actor=None) -> list[Unit]:
+def split_unit(
+    unit: Unit,
+    *,
+    parts: list[dict],
+    on: datetime.date,
+    keep_source: bool = False,
+    doc_no: str = "",
+    note: str = "",
+    actor=None,
+) -> list[Unit]:
     """Split ``unit`` into new units. Each part is a dict with ``name``, ``code`` and
     optionally ``children`` (units) and ``members`` (persons) that move to it.
     Unless ``keep_source``, every child and member must be given a new unit, and the
@@ -254,17 +323,40 @@ def split_unit(unit: Unit, *, parts: list[dict], on: datetime.date, keep_source:
     _check_active(unit)
     if not parts:
         raise ValidationError("Cần ít nhất một đơn vị mới khi chia tách.")
-    event = _new_event(OrgEvent.Kind.SPLIT, on, doc_no, note, actor, source=unit.pk,
-                       parts=[p["name"] for p in parts])
+    event = _new_event(
+        OrgEvent.Kind.SPLIT,
+        on,
+        doc_no,
+        note,
+        actor,
+        source=unit.pk,
+        parts=[p["name"] for p in parts],
+    )
     event.sources.add(unit)
     new_units = []
     for i, part in enumerate(parts, start=1):
-        new = create_unit(parent=unit.parent, level=unit.level, name=part["name"],
-                          code=part.get("code") or f"{unit.code}-T{i}", on=on, doc_no=doc_no,
-                          actor=actor, area_name=unit.area_name, remote_area=unit.remote_area,
-                          record_event=False)
-        _transfer_contents(unit, new, on, event, actor, reason=f"Chia tách từ {unit.name}",
-                           children=part.get("children", []), members=part.get("members", []))
+        new = create_unit(
+            parent=unit.parent,
+            level=unit.level,
+            name=part["name"],
+            code=part.get("code") or f"{unit.code}-T{i}",
+            on=on,
+            doc_no=doc_no,
+            actor=actor,
+            area_name=unit.area_name,
+            remote_area=unit.remote_area,
+            record_event=False,
+        )
+        _transfer_contents(
+            unit,
+            new,
+            on,
+            event,
+            actor,
+            reason=f"Chia tách từ {unit.name}",
+            children=part.get("children", []),
+            members=part.get("members", []),
+        )
         new_units.append(new)
     event.targets.add(*new_units)
     before = audit.snapshot(unit)
@@ -281,8 +373,9 @@ def split_unit(unit: Unit, *, parts: list[dict], on: datetime.date, keep_source:
 
 
 @transaction.atomic
-def dissolve_unit(unit: Unit, *, on: datetime.date, doc_no: str = "", note: str = "",
-                  actor=None) -> Unit:
+def dissolve_unit(
+    unit: Unit, *, on: datetime.date, doc_no: str = "", note: str = "", actor=None
+) -> Unit:
     if not unit.is_active:
         raise ValidationError("Đơn vị đã giải thể hoặc sáp nhập.")
     n_children, n_members = _active_contents(unit)
@@ -295,8 +388,7 @@ def dissolve_unit(unit: Unit, *, on: datetime.date, doc_no: str = "", note: str 
     event = _new_event(OrgEvent.Kind.DISSOLVE, on, doc_no, note, actor)
     event.sources.add(unit)
     _retire(unit, on, None)
-    audit.record("orgs.unit.dissolved", unit, before=before, after=audit.snapshot(unit),
-                 user=actor)
+    audit.record("orgs.unit.dissolved", unit, before=before, after=audit.snapshot(unit), user=actor)
     return unit
 
 
@@ -311,13 +403,12 @@ def link_counterpart(hoi_unit: Unit, party_unit: Unit | None, *, actor=None) -> 
     hoi_unit.counterpart = party_unit
     hoi_unit.save(update_fields=["counterpart", "updated_at"])
     if party_unit is not None:
-        Unit.objects.filter(counterpart=party_unit).exclude(pk=hoi_unit.pk).update(
-            counterpart=None
-        )
+        Unit.objects.filter(counterpart=party_unit).exclude(pk=hoi_unit.pk).update(counterpart=None)
         party_unit.counterpart = hoi_unit
         party_unit.save(update_fields=["counterpart", "updated_at"])
-    audit.record("orgs.unit.linked", hoi_unit, before=before, after=audit.snapshot(hoi_unit),
-                 user=actor)
+    audit.record(
+        "orgs.unit.linked", hoi_unit, before=before, after=audit.snapshot(hoi_unit), user=actor
+    )
 
 
 def tree_as_of(on: datetime.date, root: Unit | None = None) -> dict[int, tuple[str, int | None]]:

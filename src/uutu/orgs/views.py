@@ -175,7 +175,7 @@ def unit_detail(request, pk):
             "total_members": total_members,
             "versions": versions,
             "events": events,
-            "entries": audit.history_for(unit)[:50],
+            "entries": audit.history_for(unit).select_related("content_type")[:50],
             "counterpart": counterpart,
             "counterpart_in_scope": counterpart is not None and _in_scope(user, counterpart),
             "counterpart_viewable": counterpart is not None

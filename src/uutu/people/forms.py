@@ -12,8 +12,19 @@ from .models import Party, Person, PositionKind
 from .reference import AGE_BANDS, ETHNICITY_CHOICES
 
 PERSON_FIELDS = [
-    "full_name", "birth_date", "cccd", "ethnicity", "religion", "education", "occupation",
-    "phone", "residence", "joined_hoi_on", "working_away", "is_core_member", "is_exemplar",
+    "full_name",
+    "birth_date",
+    "cccd",
+    "ethnicity",
+    "religion",
+    "education",
+    "occupation",
+    "phone",
+    "residence",
+    "joined_hoi_on",
+    "working_away",
+    "is_core_member",
+    "is_exemplar",
     "exemplar_citation",
 ]
 
@@ -25,8 +36,10 @@ class PersonForm(BootstrapMixin, forms.ModelForm):
         widgets = {"birth_date": DateInput(), "joined_hoi_on": DateInput()}
         error_messages = {
             "full_name": {"required": _("Vui lòng nhập họ và tên.")},
-            "birth_date": {"required": _("Vui lòng nhập ngày sinh."),
-                           "invalid": _("Ngày sinh không hợp lệ (ngày/tháng/năm).")},
+            "birth_date": {
+                "required": _("Vui lòng nhập ngày sinh."),
+                "invalid": _("Ngày sinh không hợp lệ (ngày/tháng/năm)."),
+            },
             "joined_hoi_on": {"invalid": _("Ngày vào Hội không hợp lệ (ngày/tháng/năm).")},
         }
 
@@ -40,8 +53,9 @@ class PersonForm(BootstrapMixin, forms.ModelForm):
 
 
 class PersonCreateForm(PersonForm):
-    branch = forms.ModelChoiceField(label=_("Chi hội"), queryset=None,
-                                    error_messages={"required": _("Vui lòng chọn chi hội.")})
+    branch = forms.ModelChoiceField(
+        label=_("Chi hội"), queryset=None, error_messages={"required": _("Vui lòng chọn chi hội.")}
+    )
 
     class Meta(PersonForm.Meta):
         fields = ["branch", *PERSON_FIELDS]
@@ -73,7 +87,8 @@ class MoveForm(BootstrapMixin, forms.Form):
 
 class ArchiveForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Lý do lưu trữ"), max_length=255,
+        label=_("Lý do lưu trữ"),
+        max_length=255,
         help_text=_("Ví dụ: chuyển đi nơi khác, qua đời, xin ra khỏi Hội."),
         error_messages={"required": _("Vui lòng ghi lý do lưu trữ.")},
     )
@@ -103,24 +118,36 @@ class FilterForm(forms.Form):
     """The member list's filters (GET)."""
 
     q = forms.CharField(label=_("Tìm"), required=False)
-    unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=None, required=False,
-                                  empty_label=_("Tất cả đơn vị"))
-    position = forms.ChoiceField(label=_("Chức vụ"), required=False,
-                                 choices=[("", _("Mọi chức vụ"))] + list(PositionKind.choices))
-    party = forms.ChoiceField(label=_("Đảng viên"), required=False,
-                              choices=[("", _("Tất cả")), ("member", _("Là đảng viên"))]
-                              + list(Party.choices))
-    age = forms.ChoiceField(label=_("Độ tuổi"), required=False,
-                            choices=[("", _("Mọi độ tuổi"))]
-                            + [(code, label) for code, label, _lo, _hi in AGE_BANDS])
-    ethnicity = forms.ChoiceField(label=_("Dân tộc"), required=False,
-                                  choices=[("", _("Mọi dân tộc"))] + ETHNICITY_CHOICES)
+    unit = forms.ModelChoiceField(
+        label=_("Đơn vị"), queryset=None, required=False, empty_label=_("Tất cả đơn vị")
+    )
+    position = forms.ChoiceField(
+        label=_("Chức vụ"),
+        required=False,
+        choices=[("", _("Mọi chức vụ"))] + list(PositionKind.choices),
+    )
+    party = forms.ChoiceField(
+        label=_("Đảng viên"),
+        required=False,
+        choices=[("", _("Tất cả")), ("member", _("Là đảng viên"))] + list(Party.choices),
+    )
+    age = forms.ChoiceField(
+        label=_("Độ tuổi"),
+        required=False,
+        choices=[("", _("Mọi độ tuổi"))] + [(code, label) for code, label, _lo, _hi in AGE_BANDS],
+    )
+    ethnicity = forms.ChoiceField(
+        label=_("Dân tộc"), required=False, choices=[("", _("Mọi dân tộc"))] + ETHNICITY_CHOICES
+    )
     archived = forms.BooleanField(label=_("Xem hội viên đã lưu trữ"), required=False)
 
     def __init__(self, *args, unit_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = unit_queryset
         for field in self.fields.values():
-            css = "form-check-input" if isinstance(field, forms.BooleanField) else (
-                "form-select" if isinstance(field, forms.ChoiceField) else "form-control")
+            css = (
+                "form-check-input"
+                if isinstance(field, forms.BooleanField)
+                else ("form-select" if isinstance(field, forms.ChoiceField) else "form-control")
+            )
             field.widget.attrs["class"] = css

@@ -18,7 +18,8 @@ cccd_validator = RegexValidator(
 )
 phone_validator = RegexValidator(
     r"^(\+?84|0)\d{9,10}$",
-    _("Số điện thoại không hợp lệ (ví dụ 0912345678)."), code="phone_format",
+    _("Số điện thoại không hợp lệ (ví dụ 0912345678)."),
+    code="phone_format",
 )
 
 
@@ -57,8 +58,15 @@ class Person(models.Model):
     """
 
     scope_path = "branch__path"
-    audit_exclude = ("search_name", "sort_key", "family_name", "middle_name", "given_name",
-                     "created_at", "updated_at")
+    audit_exclude = (
+        "search_name",
+        "sort_key",
+        "family_name",
+        "middle_name",
+        "given_name",
+        "created_at",
+        "updated_at",
+    )
 
     full_name = models.CharField(_("họ và tên"), max_length=150)
     family_name = models.CharField(max_length=50, editable=False, default="")
@@ -68,32 +76,44 @@ class Person(models.Model):
     sort_key = models.CharField(max_length=255, editable=False, default="")
     birth_date = models.DateField(_("ngày sinh"))
     cccd = models.CharField(
-        _("số CCCD"), max_length=12, null=True, blank=True, validators=[cccd_validator],
+        _("số CCCD"),
+        max_length=12,
+        null=True,
+        blank=True,
+        validators=[cccd_validator],
         help_text=_("Căn cước công dân: 12 chữ số."),
     )
-    ethnicity = models.CharField(_("dân tộc"), max_length=30, choices=ETHNICITY_CHOICES,
-                                 default="Kinh")
-    religion = models.CharField(_("tôn giáo"), max_length=30, choices=RELIGION_CHOICES,
-                                default="none")
-    education = models.CharField(_("trình độ học vấn"), max_length=30,
-                                 choices=EDUCATION_CHOICES, default="upper_secondary")
+    ethnicity = models.CharField(
+        _("dân tộc"), max_length=30, choices=ETHNICITY_CHOICES, default="Kinh"
+    )
+    religion = models.CharField(
+        _("tôn giáo"), max_length=30, choices=RELIGION_CHOICES, default="none"
+    )
+    education = models.CharField(
+        _("trình độ học vấn"), max_length=30, choices=EDUCATION_CHOICES, default="upper_secondary"
+    )
     occupation = models.CharField(_("nghề nghiệp"), max_length=100, blank=True, default="")
-    phone = models.CharField(_("điện thoại"), max_length=15, blank=True, default="",
-                             validators=[phone_validator])
+    phone = models.CharField(
+        _("điện thoại"), max_length=15, blank=True, default="", validators=[phone_validator]
+    )
     residence = models.CharField(_("nơi ở hiện nay"), max_length=255, blank=True, default="")
     joined_hoi_on = models.DateField(_("ngày vào Hội"), null=True, blank=True)
     working_away = models.BooleanField(_("đi làm ăn xa"), default=False)
     is_core_member = models.BooleanField(_("hội viên nòng cốt"), default=False)
     is_exemplar = models.BooleanField(_("gương điển hình"), default=False)
-    exemplar_citation = models.CharField(_("thành tích điển hình"), max_length=300, blank=True,
-                                         default="")
-    branch = models.ForeignKey("orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT,
-                               related_name="members")
-    party_status = models.CharField(_("đảng viên"), max_length=20, choices=Party.choices,
-                                    default=Party.NONE, editable=False)
+    exemplar_citation = models.CharField(
+        _("thành tích điển hình"), max_length=300, blank=True, default=""
+    )
+    branch = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT, related_name="members"
+    )
+    party_status = models.CharField(
+        _("đảng viên"), max_length=20, choices=Party.choices, default=Party.NONE, editable=False
+    )
     archived_at = models.DateTimeField(_("ngày lưu trữ"), null=True, blank=True, editable=False)
-    archive_reason = models.CharField(_("lý do lưu trữ"), max_length=255, blank=True,
-                                      default="", editable=False)
+    archive_reason = models.CharField(
+        _("lý do lưu trữ"), max_length=255, blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,8 +124,9 @@ class Person(models.Model):
         verbose_name_plural = _("hội viên")
         ordering = ["sort_key", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["cccd"], condition=Q(cccd__isnull=False),
-                                    name="person_cccd_unique"),
+            models.UniqueConstraint(
+                fields=["cccd"], condition=Q(cccd__isnull=False), name="person_cccd_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["branch", "sort_key"], name="person_branch_sort"),
@@ -125,8 +146,14 @@ class Person(models.Model):
             self.cccd = None
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "full_name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "family_name", "middle_name",
-                                       "given_name", "search_name", "sort_key"}
+            kwargs["update_fields"] = {
+                *update_fields,
+                "family_name",
+                "middle_name",
+                "given_name",
+                "search_name",
+                "sort_key",
+            }
         super().save(*args, **kwargs)
 
     @property
@@ -151,8 +178,9 @@ class Membership(models.Model):
     current). Moving her closes one row and opens the next, so the history stays."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
-    branch = models.ForeignKey("orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT,
-                               related_name="+")
+    branch = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT, related_name="+"
+    )
     start = models.DateField(_("từ ngày"))
     end = models.DateField(_("đến ngày"), null=True, blank=True)
     reason = models.CharField(_("lý do"), max_length=255, blank=True, default="")
@@ -191,8 +219,9 @@ class Position(models.Model):
     scope_path = "person__branch__path"
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="positions")
-    unit = models.ForeignKey("orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT,
-                             related_name="positions")
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="positions"
+    )
     kind = models.CharField(_("chức vụ"), max_length=20, choices=PositionKind.choices)
     start = models.DateField(_("từ ngày"))
     end = models.DateField(_("đến ngày"), null=True, blank=True)

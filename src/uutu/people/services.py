@@ -111,8 +111,15 @@ def update_person(person: Person, *, actor, contact_only: bool = False, **fields
 
 
 @transaction.atomic
-def move_person(person: Person, *, to_branch, on: datetime.date, reason: str = "", actor=None,
-                check_scope: bool = True) -> Person:
+def move_person(
+    person: Person,
+    *,
+    to_branch,
+    on: datetime.date,
+    reason: str = "",
+    actor=None,
+    check_scope: bool = True,
+) -> Person:
     """Move a member to another chi hội from ``on``; her membership history keeps
     the old branch."""
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -137,8 +144,9 @@ def move_person(person: Person, *, to_branch, on: datetime.date, reason: str = "
     person.save(update_fields=["branch", "updated_at"])
     if check_scope and actor is not None:
         require_in_scope(actor, person, "people.move")
-    audit.record("people.person.moved", person, before=before, after=audit.snapshot(person),
-                 user=actor)
+    audit.record(
+        "people.person.moved", person, before=before, after=audit.snapshot(person), user=actor
+    )
     return person
 
 
@@ -157,8 +165,9 @@ def archive_person(person: Person, *, reason: str, actor) -> Person:
     today = timezone.localdate()
     person.memberships.filter(end__isnull=True).update(end=today)
     person.positions.filter(end__isnull=True).update(end=today)
-    audit.record("people.person.archived", person, before=before, after=audit.snapshot(person),
-                 user=actor)
+    audit.record(
+        "people.person.archived", person, before=before, after=audit.snapshot(person), user=actor
+    )
     return person
 
 
@@ -172,10 +181,12 @@ def restore_person(person: Person, *, actor) -> Person:
     person.archived_at = None
     person.archive_reason = ""
     person.save(update_fields=["archived_at", "archive_reason", "updated_at"])
-    Membership.objects.create(person=person, branch=person.branch,
-                              start=timezone.localdate(), reason="Khôi phục")
-    audit.record("people.person.restored", person, before=before, after=audit.snapshot(person),
-                 user=actor)
+    Membership.objects.create(
+        person=person, branch=person.branch, start=timezone.localdate(), reason="Khôi phục"
+    )
+    audit.record(
+        "people.person.restored", person, before=before, after=audit.snapshot(person), user=actor
+    )
     return person
 
 
@@ -213,8 +224,14 @@ def start_position(person: Person, *, kind: str, unit, start: datetime.date, act
     position = Position.objects.create(person=person, kind=kind, unit=unit, start=start)
     if actor is not None:
         require_in_scope(actor, person, "people.change")
-    audit.record("people.position.started", position, after=audit.snapshot(position),
-                 unit=unit, user=actor, repr_text=f"{person.full_name}: {position}")
+    audit.record(
+        "people.position.started",
+        position,
+        after=audit.snapshot(position),
+        unit=unit,
+        user=actor,
+        repr_text=f"{person.full_name}: {position}",
+    )
     return position
 
 
@@ -228,15 +245,22 @@ def end_position(position: Position, *, end: datetime.date, actor) -> Position:
     before = audit.snapshot(position)
     position.end = end
     position.save(update_fields=["end"])
-    audit.record("people.position.ended", position, before=before,
-                 after=audit.snapshot(position), unit=position.unit, user=actor,
-                 repr_text=f"{position.person.full_name}: {position}")
+    audit.record(
+        "people.position.ended",
+        position,
+        before=before,
+        after=audit.snapshot(position),
+        unit=position.unit,
+        user=actor,
+        repr_text=f"{position.person.full_name}: {position}",
+    )
     return position
 
 
 @transaction.atomic
-def set_party_status(person: Person, *, status: str, on: datetime.date, doc_no: str = "",
-                     actor) -> Person:
+def set_party_status(
+    person: Person, *, status: str, on: datetime.date, doc_no: str = "", actor
+) -> Person:
     """Record a change of party status from ``on``."""
     if status not in Party.values:
         raise ValidationError({"status": "Tình trạng không hợp lệ."})
@@ -254,6 +278,11 @@ def set_party_status(person: Person, *, status: str, on: datetime.date, doc_no: 
     PartyStatusPeriod.objects.create(person=person, status=status, start=on, doc_no=doc_no)
     person.party_status = status
     person.save(update_fields=["party_status", "updated_at"])
-    audit.record("people.party_status.changed", person, before=before,
-                 after=audit.snapshot(person), user=actor)
+    audit.record(
+        "people.party_status.changed",
+        person,
+        before=before,
+        after=audit.snapshot(person),
+        user=actor,
+    )
     return person

@@ -7,8 +7,18 @@ from django.core.exceptions import ValidationError
 
 # Third to sixth digit of a CCCD: the century-and-sex code, then the year of birth
 # (Thông tư 07/2016/TT-BCA, art. 7). Even codes are men, odd codes women.
-_CENTURY = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100, 6: 2200, 7: 2200,
-            8: 2300, 9: 2300}
+_CENTURY = {
+    0: 1900,
+    1: 1900,
+    2: 2000,
+    3: 2000,
+    4: 2100,
+    5: 2100,
+    6: 2200,
+    7: 2200,
+    8: 2300,
+    9: 2300,
+}
 
 
 @cache

@@ -40,9 +40,11 @@ MOVE, ARCHIVE = "people.move", "people.archive"
 
 def _branches(user, action):
     return (
-        Unit.objects.restrict(user, action).active()
+        Unit.objects.restrict(user, action)
+        .active()
         .filter(tree=Tree.HOI, level__code__in=services.BRANCH_LEVEL_CODES)
-        .select_related("parent").order_by("parent__name", "name")
+        .select_related("parent")
+        .order_by("parent__name", "name")
     )
 
 
@@ -77,9 +79,9 @@ def person_list(request):
     if data.get("unit"):
         people = people.filter(branch__path__startswith=data["unit"].path)
     if data.get("position"):
-        people = people.filter(Exists(
-            Position.objects.current().filter(person=OuterRef("pk"), kind=data["position"])
-        ))
+        people = people.filter(
+            Exists(Position.objects.current().filter(person=OuterRef("pk"), kind=data["position"]))
+        )
     party = data.get("party")
     if party == "member":
         people = people.filter(party_status__in=[Party.PROBATIONARY, Party.OFFICIAL])
@@ -90,15 +92,25 @@ def person_list(request):
         people = people.filter(birth_date__gte=oldest, birth_date__lte=newest)
     if data.get("ethnicity"):
         people = people.filter(ethnicity=data["ethnicity"])
-    people = people.select_related("branch", "branch__parent").prefetch_related(
-        Prefetch("positions", queryset=Position.objects.current(), to_attr="current_positions")
-    ).order_by("sort_key", "id")
+    people = (
+        people.select_related("branch", "branch__parent")
+        .prefetch_related(
+            Prefetch("positions", queryset=Position.objects.current(), to_attr="current_positions")
+        )
+        .order_by("sort_key", "id")
+    )
     page = Paginator(people, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
-    return render(request, "people/list.html", {
-        "form": form, "page": page, "query": query,
-        "can_add": permissions.has_any(user, ADD),
-    })
+    return render(
+        request,
+        "people/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query,
+            "can_add": permissions.has_any(user, ADD),
+        },
+    )
 
 
 def person_detail(request, pk):
@@ -108,30 +120,38 @@ def person_detail(request, pk):
     audit.record("people.person.viewed", person, user=request.user)
     user = request.user
     unit = person.branch
-    return render(request, "people/detail.html", {
-        "person": person,
-        "memberships": person.memberships.select_related("branch"),
-        "positions": person.positions.select_related("unit"),
-        "party_periods": person.party_periods.all(),
-        "history": audit.history_for(person).exclude(action="people.person.viewed")[:50],
-        "can_change": permissions.can(user, CHANGE, unit),
-        "can_contact": permissions.can(user, CONTACT, unit),
-        "can_move": permissions.can(user, MOVE, unit),
-        "can_archive": permissions.can(user, ARCHIVE, unit),
-    })
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "person": person,
+            "memberships": person.memberships.select_related("branch"),
+            "positions": person.positions.select_related("unit"),
+            "party_periods": person.party_periods.all(),
+            "history": audit.history_for(person).exclude(action="people.person.viewed")[:50],
+            "can_change": permissions.can(user, CHANGE, unit),
+            "can_contact": permissions.can(user, CONTACT, unit),
+            "can_move": permissions.can(user, MOVE, unit),
+            "can_archive": permissions.can(user, ARCHIVE, unit),
+        },
+    )
 
 
 def person_create(request):
     user = request.user
     if not permissions.has_any(user, ADD):
         raise PermissionDenied
-    form = PersonCreateForm(request.POST or None, branch_queryset=_branches(user, ADD),
-                            initial={"branch": request.GET.get("chi_hoi")})
+    form = PersonCreateForm(
+        request.POST or None,
+        branch_queryset=_branches(user, ADD),
+        initial={"branch": request.GET.get("chi_hoi")},
+    )
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in PERSON_FIELDS}
         try:
-            person = services.create_person(actor=user, branch=form.cleaned_data["branch"],
-                                            **fields)
+            person = services.create_person(
+                actor=user, branch=form.cleaned_data["branch"], **fields
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -152,8 +172,11 @@ def person_edit(request, pk):
         else:
             messages.success(request, "Đã lưu thông tin hội viên.")
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Sửa thông tin: {person.full_name}", "person": person})
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"Sửa thông tin: {person.full_name}", "person": person},
+    )
 
 
 def person_contact(request, pk):
@@ -162,35 +185,47 @@ def person_contact(request, pk):
     form = ContactForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_person(person, actor=request.user, contact_only=True,
-                                   **form.cleaned_data)
+            services.update_person(
+                person, actor=request.user, contact_only=True, **form.cleaned_data
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, "Đã cập nhật thông tin liên hệ.")
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Cập nhật liên hệ: {person.full_name}",
-                   "person": person})
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"Cập nhật liên hệ: {person.full_name}", "person": person},
+    )
 
 
 def person_move(request, pk):
     person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), MOVE, pk=pk)
-    form = MoveForm(request.POST or None,
-                    branch_queryset=_branches(request.user, MOVE).exclude(pk=person.branch_id))
+    form = MoveForm(
+        request.POST or None,
+        branch_queryset=_branches(request.user, MOVE).exclude(pk=person.branch_id),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.move_person(person, to_branch=data["to_branch"], on=data["on"],
-                                 reason=data["reason"], actor=request.user)
+            services.move_person(
+                person,
+                to_branch=data["to_branch"],
+                on=data["on"],
+                reason=data["reason"],
+                actor=request.user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, f"Đã chuyển {person.full_name} sang {data['to_branch']}.")
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Chuyển sinh hoạt: {person.full_name}",
-                   "person": person})
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"Chuyển sinh hoạt: {person.full_name}", "person": person},
+    )
 
 
 def person_archive(request, pk):
@@ -198,22 +233,29 @@ def person_archive(request, pk):
     form = ArchiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.archive_person(person, reason=form.cleaned_data["reason"],
-                                    actor=request.user)
+            services.archive_person(person, reason=form.cleaned_data["reason"], actor=request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, f"Đã lưu trữ hồ sơ {person.full_name}.")
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Lưu trữ hồ sơ: {person.full_name}", "person": person,
-                   "danger": True})
+    return render(
+        request,
+        "people/form.html",
+        {
+            "form": form,
+            "title": f"Lưu trữ hồ sơ: {person.full_name}",
+            "person": person,
+            "danger": True,
+        },
+    )
 
 
 @require_POST
 def person_restore(request, pk):
-    person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), ARCHIVE,
-                               pk=pk)
+    person = get_scoped_or_404(
+        request.user, Person.objects.select_related("branch"), ARCHIVE, pk=pk
+    )
     try:
         services.restore_person(person, actor=request.user)
     except ValidationError as exc:
@@ -224,24 +266,32 @@ def person_restore(request, pk):
 
 
 def position_add(request, pk):
-    person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), CHANGE,
-                               pk=pk)
+    person = get_scoped_or_404(request.user, Person.objects.select_related("branch"), CHANGE, pk=pk)
     ancestors = person.branch.ancestor_ids()
     units = Unit.objects.restrict(request.user, CHANGE).active().filter(pk__in=ancestors)
-    form = PositionForm(request.POST or None, unit_queryset=units,
-                        initial={"unit": person.branch_id})
+    form = PositionForm(
+        request.POST or None, unit_queryset=units, initial={"unit": person.branch_id}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.start_position(person, kind=data["kind"], unit=data["unit"],
-                                    start=data["start"], actor=request.user)
+            services.start_position(
+                person,
+                kind=data["kind"],
+                unit=data["unit"],
+                start=data["start"],
+                actor=request.user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, "Đã ghi nhận chức vụ.")
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Thêm chức vụ: {person.full_name}", "person": person})
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"Thêm chức vụ: {person.full_name}", "person": person},
+    )
 
 
 def position_end(request, pk):
@@ -257,9 +307,11 @@ def position_end(request, pk):
         else:
             messages.success(request, "Đã kết thúc chức vụ.")
             return redirect("people:detail", pk=position.person_id)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Kết thúc chức vụ: {position}",
-                   "person": position.person})
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"Kết thúc chức vụ: {position}", "person": position.person},
+    )
 
 
 def party_status(request, pk):
@@ -268,13 +320,20 @@ def party_status(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.set_party_status(person, status=data["status"], on=data["on"],
-                                      doc_no=data["doc_no"], actor=request.user)
+            services.set_party_status(
+                person,
+                status=data["status"],
+                on=data["on"],
+                doc_no=data["doc_no"],
+                actor=request.user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, "Đã cập nhật tình trạng đảng viên.")
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/form.html",
-                  {"form": form, "title": f"Tình trạng đảng viên: {person.full_name}",
-                   "person": person})
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"Tình trạng đảng viên: {person.full_name}", "person": person},
+    )

@@ -16,17 +16,27 @@ CASES = [
     Case("accounts:user_list", expect=everyone(200, **MANAGERS_ONLY)),
     Case("accounts:user_create", expect=everyone(200, **MANAGERS_ONLY)),
     # The branch head's account (chi hội A1): visible to those who manage A1.
-    Case("accounts:user_detail", kwargs=_user_of("branch_head"),
-         expect=everyone(200, commune_b=404, party_a=403, **MANAGERS_ONLY)),
-    Case("accounts:user_edit", kwargs=_user_of("branch_head"),
-         expect=everyone(200, commune_b=404, party_a=403, **MANAGERS_ONLY)),
-    Case("accounts:user_password", kwargs=_user_of("branch_head"),
-         expect=everyone(200, commune_b=404, party_a=403, **MANAGERS_ONLY)),
+    Case(
+        "accounts:user_detail",
+        kwargs=_user_of("branch_head"),
+        expect=everyone(200, commune_b=404, party_a=403, **MANAGERS_ONLY),
+    ),
+    Case(
+        "accounts:user_edit",
+        kwargs=_user_of("branch_head"),
+        expect=everyone(200, commune_b=404, party_a=403, **MANAGERS_ONLY),
+    ),
+    Case(
+        "accounts:user_password",
+        kwargs=_user_of("branch_head"),
+        expect=everyone(200, commune_b=404, party_a=403, **MANAGERS_ONLY),
+    ),
     # POST-only actions: a GET is refused with 405 for managers who may act.
-    Case("accounts:user_toggle_active", kwargs=_user_of("commune_a"),
-         expect=everyone(405)),
+    Case("accounts:user_toggle_active", kwargs=_user_of("commune_a"), expect=everyone(405)),
     Case("accounts:role_grant", kwargs=_user_of("commune_a"), expect=everyone(405)),
-    Case("accounts:role_revoke",
-         kwargs=lambda w: {"pk": w.users["commune_a"].assignments.get().pk},
-         expect=everyone(405)),
+    Case(
+        "accounts:role_revoke",
+        kwargs=lambda w: {"pk": w.users["commune_a"].assignments.get().pk},
+        expect=everyone(405),
+    ),
 ]

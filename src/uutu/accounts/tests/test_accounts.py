@@ -61,45 +61,71 @@ def test_anonymous_is_sent_to_login(client, db):
 
 def test_commune_cadre_creates_a_branch_head_in_her_commune(world):
     actor = world.users["commune_a"]
-    user = services.create_user(actor=actor, username="chihoi2", full_name="Mã Thị Duyên",
-                                password="Mot-mat-khau-dai-2026", unit=world.branch_a2,
-                                role=Role.BRANCH_HEAD)
+    user = services.create_user(
+        actor=actor,
+        username="chihoi2",
+        full_name="Mã Thị Duyên",
+        password="Mot-mat-khau-dai-2026",
+        unit=world.branch_a2,
+        role=Role.BRANCH_HEAD,
+    )
     assert RoleAssignment.objects.get(user=user).unit == world.branch_a2
     assert AuditEntry.objects.filter(action="accounts.user.created").count() == 1
     assert AuditEntry.objects.filter(action="accounts.role.granted").count() == 1
 
 
-@pytest.mark.parametrize("persona, unit, role, fragment", [
-    ("commune_a", "branch_b1", Role.BRANCH_HEAD, "ngoài phạm vi"),
-    ("commune_a", "commune_a", Role.PROVINCE_CADRE, "cao hơn vai trò"),
-    ("commune_a", "province", Role.COMMUNE_CADRE, "ngoài phạm vi"),
-    ("commune_a", "branch_a1", Role.CELL_SECRETARY, "không dùng cho"),
-    ("province", "province", Role.SYSADMIN, "cao hơn vai trò"),
-    ("party_a", "cell_a1", Role.COMMUNE_CADRE, "không dùng cho"),
-    ("branch_head", "branch_a1", Role.BRANCH_HEAD, "ngoài phạm vi"),
-])
+@pytest.mark.parametrize(
+    "persona, unit, role, fragment",
+    [
+        ("commune_a", "branch_b1", Role.BRANCH_HEAD, "ngoài phạm vi"),
+        ("commune_a", "commune_a", Role.PROVINCE_CADRE, "cao hơn vai trò"),
+        ("commune_a", "province", Role.COMMUNE_CADRE, "ngoài phạm vi"),
+        ("commune_a", "branch_a1", Role.CELL_SECRETARY, "không dùng cho"),
+        ("province", "province", Role.SYSADMIN, "cao hơn vai trò"),
+        ("party_a", "cell_a1", Role.COMMUNE_CADRE, "không dùng cho"),
+        ("branch_head", "branch_a1", Role.BRANCH_HEAD, "ngoài phạm vi"),
+    ],
+)
 def test_no_grant_outside_the_subtree_or_above_own_rank(world, persona, unit, role, fragment):
     n = User.objects.count()
     with pytest.raises(ValidationError) as err:
-        services.create_user(actor=world.users[persona], username="moi", full_name="Người Mới",
-                             password="Mot-mat-khau-dai-2026", unit=getattr(world, unit),
-                             role=role)
+        services.create_user(
+            actor=world.users[persona],
+            username="moi",
+            full_name="Người Mới",
+            password="Mot-mat-khau-dai-2026",
+            unit=getattr(world, unit),
+            role=role,
+        )
     assert fragment in " ".join(err.value.messages)
     assert User.objects.count() == n
 
 
 def test_party_committee_creates_a_cell_secretary(world):
-    user = services.create_user(actor=world.users["party_a"], username="chibo2",
-                                full_name="Lý Thị Hạnh", password="Mot-mat-khau-dai-2026",
-                                unit=world.cell_a1, role=Role.CELL_SECRETARY)
+    user = services.create_user(
+        actor=world.users["party_a"],
+        username="chibo2",
+        full_name="Lý Thị Hạnh",
+        password="Mot-mat-khau-dai-2026",
+        unit=world.cell_a1,
+        role=Role.CELL_SECRETARY,
+    )
     assert user.assignments.get().role == Role.CELL_SECRETARY
 
 
 def test_create_user_form_validates_the_password(world, login):
     client = login(world.users["commune_a"])
-    response = client.post(reverse("accounts:user_create"), {
-        "username": "moi", "full_name": "Người Mới", "unit": world.branch_a1.pk,
-        "role": Role.BRANCH_HEAD, "password1": "123", "password2": "123"})
+    response = client.post(
+        reverse("accounts:user_create"),
+        {
+            "username": "moi",
+            "full_name": "Người Mới",
+            "unit": world.branch_a1.pk,
+            "role": Role.BRANCH_HEAD,
+            "password1": "123",
+            "password2": "123",
+        },
+    )
     assert response.status_code == 200
     assert not User.objects.filter(username="moi").exists()
     assert response.context["form"].errors["password1"]
@@ -112,9 +138,14 @@ def test_user_list_shows_only_users_in_scope(world, login):
 
 def test_commune_cadre_cannot_manage_a_peer(world, login):
     client = login(world.users["commune_a"])
-    other = services.create_user(actor=world.users["province"], username="xa_a2",
-                                 full_name="Phó Chủ Tịch", password="Mot-mat-khau-dai-2026",
-                                 unit=world.commune_a, role=Role.COMMUNE_CADRE)
+    other = services.create_user(
+        actor=world.users["province"],
+        username="xa_a2",
+        full_name="Phó Chủ Tịch",
+        password="Mot-mat-khau-dai-2026",
+        unit=world.commune_a,
+        role=Role.COMMUNE_CADRE,
+    )
     # A peer at the same unit and rank is manageable; the province cadre above is not visible.
     assert client.get(reverse("accounts:user_edit", args=[other.pk])).status_code == 200
     province = world.users["province"]

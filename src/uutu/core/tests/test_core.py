@@ -44,7 +44,8 @@ def test_restrict_is_a_subtree_filter(world):
     a = world.users["commune_a"]
     assert set(Person.objects.restrict(a, "people.view")) == {world.person_a1, world.person_a2}
     assert set(Person.objects.restrict(world.users["branch_head"], "people.view")) == {
-        world.person_a1}
+        world.person_a1
+    }
     assert Person.objects.restrict(world.users["cell_secretary"], "people.view").count() == 0
     assert Person.objects.restrict(world.users["admin"], "people.view").count() == 3
     units = set(Unit.objects.restrict(world.users["cell_secretary"], None))
@@ -54,19 +55,32 @@ def test_restrict_is_a_subtree_filter(world):
 def test_unit_activity_page_lists_changes_under_the_unit(world, login):
     from django.urls import reverse
 
-    html = login(world.users["commune_a"]).get(
-        reverse("core:unit_activity", args=[world.commune_a.pk])).content.decode()
+    html = (
+        login(world.users["commune_a"])
+        .get(reverse("core:unit_activity", args=[world.commune_a.pk]))
+        .content.decode()
+    )
     assert "Thêm hội viên" in html and "Nguyễn Thị Hoa" in html
     assert "Trần Thị Ánh" not in html  # commune B's member
 
 
 def test_check_deploy_passes_with_production_settings():
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "prod-secret-key-for-check-" * 3,
-           "ALLOWED_HOSTS": "uutu.example.vn", "DJANGO_SETTINGS_MODULE": "uutu.settings"}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 20 + "prod-secret-key-for-check-" * 3,
+        "ALLOWED_HOSTS": "uutu.example.vn",
+        "DJANGO_SETTINGS_MODULE": "uutu.settings",
+    }
     env.pop("UUTU_HTTPS", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -77,14 +91,23 @@ def test_secret_key_from_file(tmp_path):
     code = "import uutu.settings as s; print(s.SECRET_KEY)"
     env = {**os.environ, "SECRET_KEY_FILE": str(key_file), "UUTU_VAR_DIR": str(tmp_path)}
     env.pop("SECRET_KEY", None)
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "src", env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "src",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "from-a-file-0123456789"
 
 
 def test_dates_are_shown_day_month_year(world, login):
     from django.urls import reverse
 
-    html = login(world.users["commune_a"]).get(
-        reverse("people:detail", args=[world.person_a1.pk])).content.decode()
+    html = (
+        login(world.users["commune_a"])
+        .get(reverse("people:detail", args=[world.person_a1.pk]))
+        .content.decode()
+    )
     assert "17/05/1990" in html
