@@ -1,6 +1,14 @@
 """The demo data set: one real province (Cao Bằng by default) with its communes in
-both trees, chi hội and chi bộ in some communes, a few thousand members with
-realistic Vietnamese names, positions and party status, and one user per role.
+both trees, 8–20 chi hội (each with its chi bộ) in every commune, a few thousand
+members with realistic Vietnamese names, a chi hội trưởng and one or two chi hội
+phó in every chi hội, party status, and one user per role.
+
+Members are spread unevenly: the two communes of the demo users ``xa`` and ``xa2``
+get a dense membership (:data:`DENSE_SHARE` of the members each), every other chi
+hội gets a smaller, varying number, and no chi hội has fewer members than its
+officers (when ``members`` is below that floor, the floor is used and the summary
+says so). The chi hội of a commune (how many, their names) depend only on the seed
+and the commune, not on ``members`` or ``communes``.
 
 :func:`build_demo` is what ``manage.py load_demo`` runs; tests and the benchmark
 call it directly with a small size. Everything is drawn from one seeded random
@@ -23,8 +31,12 @@ from uutu.core import audit, context, names
 from uutu.core.text import fold, normalize_name, sort_key, split_full_name
 
 DEMO_PASSWORD = "uutu-demo-2026"
-MEMBERS_PER_COMMUNE = 350  # how many members a populated demo commune gets, on average
-MIN_BRANCH_SIZE = 4
+DEFAULT_MEMBERS = 6000
+# Share of all members in each of the two demo communes (users ``xa`` and ``xa2``).
+DENSE_SHARE = 0.15
+# A chi hội gets at least this many members when ``members`` allows it (and never
+# fewer than its officers).
+MIN_BRANCH_SIZE = 3
 BRANCHES_PER_COMMUNE = (8, 20)
 CCCD_SHARE = 0.70
 PHONE_SHARE = 0.65
@@ -51,6 +63,7 @@ class DemoResult:
     communes: list = field(default_factory=list)  # populated commune Hội units
     branches: int = 0
     cells: int = 0
+    members_requested: int = 0
     members_created: int = 0
     members_total: int = 0
     units_created: int = 0
@@ -88,8 +101,9 @@ def _birthplace_code(province_code: int) -> int:
 
 
 def _select_communes(hoi_communes: list, count: int) -> list[int]:
-    """Indices of the communes that get branches and members: the first, the middle
-    one (a stable commune B), then evenly spaced others."""
+    """Indices of the communes that get branches and members: the first (commune A
+    of user ``xa``), the middle one (commune B of ``xa2``), then evenly spaced
+    others; ``count`` = all of them gives every index."""
     n = len(hoi_communes)
     count = max(1, min(count, n))
     chosen = [0]
@@ -175,14 +189,19 @@ class _PersonFactory:
         prefix = rng.choice(["09", "09", "03", "08", "07", "05"])
         return prefix + f"{rng.randrange(10**8):08d}"
 
-    def person(self, branch, village: str, ward_name: str, urban: bool):
+    def person(self, branch, village: str, ward_name: str, urban: bool, officer: bool = False):
+        """One member of ``branch``; an ``officer`` (future head or deputy) is born
+        between 1966 and 1996, so she is 30–60 years old."""
         from uutu.people.models import Party, Person
 
         rng, today = self.rng, self.today
         ethnicity = _pick(
             rng, [(e, w * 6 if e == "Kinh" and urban else w) for e, w in self.ethnicities]
         )
-        birth = _random_date(rng, datetime.date(1965, 1, 1), datetime.date(2004, 12, 31))
+        if officer:
+            birth = _random_date(rng, datetime.date(1966, 1, 1), datetime.date(1996, 12, 31))
+        else:
+            birth = _random_date(rng, datetime.date(1965, 1, 1), datetime.date(2004, 12, 31))
         full_name = normalize_name(self.name(ethnicity, birth.year))
         family, middle, given = split_full_name(full_name)
         joined = _random_date(rng, _add_years(birth, 18), _add_years(birth, 26))
@@ -235,29 +254,73 @@ class _PersonFactory:
         return f"{family} {_pick(self.rng, names.MALE_MIDDLE)} {_pick(self.rng, names.MALE_GIVEN)}"
 
 
-def _plan_branch_counts(rng: random.Random, n_communes: int, members: int) -> list[int]:
-    counts = [rng.randint(*BRANCHES_PER_COMMUNE) for _ in range(n_communes)]
-    limit = max(n_communes, members // MIN_BRANCH_SIZE)
-    while sum(counts) > limit:  # too few members for so many branches: trim the largest
-        counts[counts.index(max(counts))] -= 1
-    return counts
+def _commune_villages(seed: int, hoi, highland: bool) -> tuple[list[str], bool]:
+    """The villages (one chi hội each) of a commune and whether it is urban: 8–20
+    names drawn from a generator of its own, so they depend only on the seed and the
+    commune. Xã get xóm / thôn, phường and đặc khu get tổ dân phố."""
+    crng = random.Random(f"{seed}:{hoi.code}")
+    urban = not hoi.area_name.startswith("Xã")
+    count = crng.randint(*BRANCHES_PER_COMMUNE)
+    return _village_names(crng, count, urban, highland), urban
 
 
-def _branch_sizes(rng: random.Random, n_branches: int, members: int) -> list[int]:
-    base = min(MIN_BRANCH_SIZE, members // n_branches)
-    sizes = [base] * n_branches
-    rest = members - base * n_branches
-    weights = [rng.uniform(0.5, 1.5) for _ in range(n_branches)]
-    total = sum(weights)
-    extra = [int(rest * w / total) for w in weights]
-    for i in range(rest - sum(extra)):
-        extra[i % n_branches] += 1
-    return [s + e for s, e in zip(sizes, extra, strict=True)]
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """Split ``total`` into integers proportional to ``weights`` (largest remainder)."""
+    if not weights or total <= 0:
+        return [0] * len(weights)
+    scale = total / sum(weights)
+    raw = [w * scale for w in weights]
+    out = [int(r) for r in raw]
+    by_remainder = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    for i in by_remainder[: total - sum(out)]:
+        out[i] += 1
+    return out
 
 
-def _create_members(rng, factory, branch_rows, sizes, today, stats):
-    """Write the members of every branch, with memberships, positions (one head, one
-    or two deputies per branch) and party-status periods, in bulk."""
+def _branch_sizes(
+    rng: random.Random, officers: list[int], communes: list[int], members: int
+) -> list[int]:
+    """Members per branch. ``officers[i]`` is the head and deputies of branch ``i``
+    (its hard minimum), ``communes[i]`` the index of its commune among the chosen
+    ones; communes 0 and 1 are the dense demo communes. Returns sizes that add up
+    to ``members``, or to the floor ``sum(officers)`` when ``members`` is smaller."""
+    n = len(officers)
+    if members <= sum(officers):
+        return list(officers)
+    base = [max(o, MIN_BRANCH_SIZE) for o in officers]
+    if sum(base) > members:
+        base = list(officers)
+    rest = members - sum(base)
+    # Uneven but plausible: some communes are more active, some chi hội larger.
+    factor: dict[int, float] = {}
+    weights = []
+    for c in communes:
+        if c not in factor:
+            factor[c] = rng.lognormvariate(0, 0.35)
+        weights.append(factor[c] * rng.lognormvariate(0, 0.5))
+    pools: list[tuple[list[int], int]] = []
+    others = [i for i in range(n) if communes[i] > 1]
+    if others:
+        for dense in (0, 1):
+            idx = [i for i in range(n) if communes[i] == dense]
+            if idx:
+                want = round(DENSE_SHARE * members) - sum(base[i] for i in idx)
+                give = max(0, min(want, rest))
+                pools.append((idx, give))
+                rest -= give
+        pools.append((others, rest))
+    else:
+        pools.append((list(range(n)), rest))
+    sizes = list(base)
+    for idx, amount in pools:
+        for i, extra in zip(idx, _apportion(amount, [weights[i] for i in idx]), strict=True):
+            sizes[i] += extra
+    return sizes
+
+
+def _create_members(rng, factory, branch_rows, sizes, deputies, today, stats):
+    """Write the members of every branch, with memberships, positions (one head and
+    ``deputies[i]`` deputies in branch ``i``) and party-status periods, in bulk."""
     from uutu.people.models import (
         Membership,
         Party,
@@ -268,18 +331,16 @@ def _create_members(rng, factory, branch_rows, sizes, today, stats):
     )
 
     persons, officers = [], []  # officers: (person, branch, kind)
-    for (branch, village, ward_name, urban), size in zip(branch_rows, sizes, strict=True):
-        group = [factory.person(branch, village, ward_name, urban) for _ in range(size)]
+    rows = zip(branch_rows, sizes, deputies, strict=True)
+    for (branch, village, ward_name, urban), size, n_deputies in rows:
+        n_officers = 1 + n_deputies
+        group = [
+            factory.person(branch, village, ward_name, urban, officer=k < n_officers)
+            for k in range(size)
+        ]
         persons.extend(group)
-        candidates = [p for p in group if 28 <= today.year - p.birth_date.year <= 60] or group
-        head = rng.choice(candidates)
-        others = [p for p in candidates if p is not head] or [p for p in group if p is not head]
-        n_deputies = min(len(others), 1 if rng.random() < 0.45 else 2)
-        deputies = rng.sample(others, n_deputies)
-        for person, kind in [
-            (head, PositionKind.BRANCH_HEAD),
-            *((d, PositionKind.BRANCH_DEPUTY) for d in deputies),
-        ]:
+        for k, person in enumerate(group[:n_officers]):
+            kind = PositionKind.BRANCH_HEAD if k == 0 else PositionKind.BRANCH_DEPUTY
             person.working_away = False
             if person.occupation.startswith("Công nhân, lao động tại"):
                 person.occupation = "Làm ruộng" if not urban else "Buôn bán"
@@ -378,12 +439,16 @@ def _ensure_user(username, role, unit, full_name, *, superuser=False) -> DemoUse
 
 
 def build_demo(
-    province_code=4, members: int = 4000, seed: int = 2026, communes: int | None = None, stdout=None
+    province_code=4,
+    members: int = DEFAULT_MEMBERS,
+    seed: int = 2026,
+    communes: int | None = None,
+    stdout=None,
 ) -> DemoResult:
     """Build (or find) the demo data; see the module docstring.
 
-    ``communes`` is how many communes get chi hội and members (default: one per
-    about 350 members, at least two). ``stdout``, when given, receives the
+    ``communes`` limits how many communes get chi hội and members (default: all of
+    them; small test builds use 2 or 3). ``stdout``, when given, receives the
     Vietnamese summary.
     """
     from uutu.orgs.management.commands.load_province import (
@@ -399,6 +464,8 @@ def build_demo(
 
     if members < 10:
         raise ValueError("Cần ít nhất 10 hội viên cho dữ liệu mẫu.")
+    if communes is not None and communes < 1:
+        raise ValueError("Cần ít nhất một xã, phường có chi hội.")
     started = time.perf_counter()
     rng = random.Random(seed)
     today = datetime.date.today()
@@ -407,9 +474,12 @@ def build_demo(
         loaded = load_province(province_code)
         levels = ensure_levels()
         hoi_prov = loaded.hoi_province
-        result = DemoResult(province_name=province.name, units_created=loaded.created)
-        n_communes = communes or max(2, round(members / MEMBERS_PER_COMMUNE))
-        chosen = _select_communes(loaded.hoi_communes, n_communes)
+        result = DemoResult(
+            province_name=province.name,
+            units_created=loaded.created,
+            members_requested=members,
+        )
+        chosen = _select_communes(loaded.hoi_communes, communes or len(loaded.hoi_communes))
         pairs = [(loaded.hoi_communes[i], loaded.party_communes[i]) for i in chosen]
         result.communes = [hoi for hoi, _ in pairs]
         commune_a, party_a = pairs[0]
@@ -421,12 +491,11 @@ def build_demo(
             result.skipped = True
             result.members_total = existing
         else:
-            counts = _plan_branch_counts(rng, len(pairs), members)
             highland = int(province.code) in names.ETHNICITY_WEIGHTS
-            hoi_specs, dang_specs, rows = [], [], []
-            for (hoi, dang), count in zip(pairs, counts, strict=True):
-                urban = hoi.area_name.startswith("Phường")
-                for i, village in enumerate(_village_names(rng, count, urban, highland), 1):
+            hoi_specs, dang_specs, rows, commune_of = [], [], [], []
+            for c, (hoi, dang) in enumerate(pairs):
+                villages, urban = _commune_villages(seed, hoi, highland)
+                for i, village in enumerate(villages, 1):
                     hoi_specs.append(
                         UnitSpec(
                             "hoi_branch",
@@ -448,6 +517,7 @@ def build_demo(
                         )
                     )
                     rows.append((village, hoi.area_name, urban))
+                    commune_of.append(c)
             branches, n_b = bulk_get_or_create_units(hoi_specs, levels)
             cells, n_c = bulk_get_or_create_units(dang_specs, levels)
             link_pairs(list(zip(branches, cells, strict=True)))
@@ -455,8 +525,9 @@ def build_demo(
             taken = set(Person.objects.exclude(cccd=None).values_list("cccd", flat=True))
             factory = _PersonFactory(rng, int(province.code), province.name, today, taken)
             branch_rows = [(b, *row) for b, row in zip(branches, rows, strict=True)]
-            sizes = _branch_sizes(rng, len(branches), members)
-            _create_members(rng, factory, branch_rows, sizes, today, stats)
+            deputies = [1 if rng.random() < 0.45 else 2 for _ in branches]
+            sizes = _branch_sizes(rng, [1 + d for d in deputies], commune_of, members)
+            _create_members(rng, factory, branch_rows, sizes, deputies, today, stats)
             result.members_created = result.members_total = stats["members"]
 
         branch_qs = Unit.objects.filter(
@@ -512,6 +583,7 @@ def build_demo(
                     "seed": seed,
                     "communes": len(result.communes),
                     "branches": result.branches,
+                    "members_requested": result.members_requested,
                     "members_created": result.members_created,
                     "party_members": stats.get("party", 0),
                     "users_created": [u.username for u in result.users if u.created],
@@ -536,6 +608,11 @@ def summary(result: DemoResult) -> str:
             f"  {len(result.communes)} xã, phường có dữ liệu; {result.branches} chi hội và "
             f"{result.cells} chi bộ; {result.members_created} hội viên mới."
         )
+        if result.members_created > result.members_requested:
+            lines.append(
+                f"  Yêu cầu {result.members_requested} hội viên, ít hơn số tối thiểu để mỗi "
+                f"chi hội có chi hội trưởng và chi hội phó: đã tạo {result.members_created}."
+            )
     if result.units_created:
         lines.append(f"  Tạo mới {result.units_created} đơn vị (Hội và Đảng).")
     lines.append("  Tài khoản:")

@@ -206,7 +206,7 @@ class UnitVersion(models.Model):
     class Meta:
         verbose_name = _("lịch sử đơn vị")
         verbose_name_plural = _("lịch sử đơn vị")
-        ordering = ["unit", "valid_from"]
+        ordering = ["unit", models.F("valid_from").asc(nulls_first=True), "id"]
         indexes = [models.Index(fields=["valid_from", "valid_to"])]
 
     def __str__(self):

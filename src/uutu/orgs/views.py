@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -154,7 +154,11 @@ def unit_detail(request, pk):
     counts, total_members = _member_counts(unit, children)
     for child in children:
         child.member_count = counts.get(child.path, 0)
-    versions = list(unit.versions.select_related("parent").order_by("valid_from", "id"))
+    versions = list(
+        unit.versions.select_related("parent").order_by(
+            F("valid_from").asc(nulls_first=True), "id"
+        )
+    )
     events = list(
         OrgEvent.objects.filter(Q(sources=unit) | Q(targets=unit))
         .distinct()

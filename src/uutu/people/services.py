@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from uutu.core import audit
 from uutu.core.scoping import require_in_scope
+from uutu.core.text import fold
 from uutu.orgs.models import Tree
 
 from .models import Membership, Party, PartyStatusPeriod, Person, Position, PositionKind
@@ -63,6 +64,17 @@ def validate_person(person: Person) -> None:
                 errors.setdefault("cccd", []).append(
                     f"Số CCCD {person.cccd} đã có trong hệ thống (thuộc một hội viên khác)."
                 )
+    if person.full_name and person.birth_date and person.branch_id:
+        twin = (
+            Person.objects.filter(search_name=fold(person.full_name), birth_date=person.birth_date,
+                                  branch_id=person.branch_id, archived_at__isnull=True)
+            .exclude(pk=person.pk)
+            .exists()
+        )
+        if twin:
+            errors.setdefault("full_name", []).append(
+                "Chi hội đã có hội viên cùng họ tên và ngày sinh này (có thể bạn đã lưu rồi)."
+            )
     if person.is_exemplar and not person.exemplar_citation.strip():
         errors.setdefault("exemplar_citation", []).append(
             "Gương điển hình cần ghi tóm tắt thành tích."

@@ -19,11 +19,25 @@ from uutu.people.services import validate_person
 from uutu.people.validators import validate_cccd
 
 MEMBERS = 300
+COMMUNES = 3  # small builds: chi hội and members in three communes only
 
 
 @pytest.fixture
 def demo(db):
-    return build_demo(members=MEMBERS, seed=7)
+    return build_demo(members=MEMBERS, seed=7, communes=COMMUNES)
+
+
+def _smallest_province():
+    """The province with the fewest communes (Lai Châu, 38, in the 2025 list)."""
+    from vietnam_provinces import Province
+
+    return min(Province.iter_all(), key=lambda p: (_ward_count(p), int(p.code)))
+
+
+def _ward_count(province):
+    from vietnam_provinces import Ward
+
+    return sum(1 for _ in Ward.iter_by_province(province.code))
 
 
 def _counts():
@@ -55,7 +69,9 @@ def test_second_run_changes_nothing(demo):
     before = _counts()
     names_before = _people()
     out = io.StringIO()
-    call_command("load_demo", "--members", str(MEMBERS), "--seed", "7", stdout=out)
+    call_command(
+        "load_demo", "--members", str(MEMBERS), "--seed", "7", "--communes", "3", stdout=out
+    )
     assert _counts() == before
     assert _people() == names_before
     assert "không tạo thêm" in out.getvalue()
@@ -64,7 +80,8 @@ def test_second_run_changes_nothing(demo):
 
 def test_every_branch_has_its_officers_and_cell(demo):
     branches = list(_branches().select_related("counterpart__level", "parent__level"))
-    assert demo.branches == len(branches) >= 2
+    assert len(demo.communes) == COMMUNES
+    assert demo.branches == len(branches) >= 8 * COMMUNES
     assert {b.parent for b in branches} == set(demo.communes)
     current = Position.objects.current()
     for branch in branches:
@@ -127,7 +144,7 @@ def test_people_data_is_valid_and_realistic(demo):
 
 def test_demo_users_log_in_with_the_printed_password(db):
     out = io.StringIO()
-    result = build_demo(members=MEMBERS, seed=11, stdout=out)
+    result = build_demo(members=MEMBERS, seed=11, communes=2, stdout=out)
     printed = out.getvalue()
     assert result.password in printed
     expected = {
@@ -157,3 +174,61 @@ def test_demo_users_log_in_with_the_printed_password(db):
     assert units["admin"].level.code == "hoi_central"
     head = Position.objects.current().get(unit=units["chihoi"], kind="branch_head").person
     assert User.objects.get(username="chihoi").full_name == head.full_name
+
+
+def test_members_are_dense_in_the_two_demo_communes(db):
+    result = build_demo(members=1200, seed=5, communes=4)
+    per_commune = Counter(Person.objects.values_list("branch__parent_id", flat=True))
+    a, b, *others = result.communes
+    assert sum(per_commune.values()) == 1200
+    for dense in (a, b):
+        assert 0.13 * 1200 <= per_commune[dense.pk] <= 0.17 * 1200, per_commune
+    assert all(per_commune[c.pk] > 0 for c in others)
+
+
+def test_every_commune_of_a_province_gets_branches_and_officers(db):
+    """All communes of the smallest province: at least 8 chi hội each, every one with
+    its chi bộ and exactly one current chi hội trưởng. Asked for fewer members than
+    there are officers, the demo creates the officers and says so."""
+    province = _smallest_province()
+    out = io.StringIO()
+    result = build_demo(province_code=province.code, members=10, seed=3, stdout=out)
+    communes = list(
+        Unit.objects.filter(tree=Tree.HOI, level__code="hoi_commune").select_related("counterpart")
+    )
+    assert len(communes) == len(result.communes) == _ward_count(province)
+    branches = Unit.objects.filter(
+        tree=Tree.HOI, level__code="hoi_branch", is_active=True
+    ).select_related("counterpart__level")
+    by_commune = Counter()
+    for branch in branches:
+        cell = branch.counterpart
+        assert cell is not None and cell.level.code == "dang_cell"
+        assert cell.parent_id == branch.parent.counterpart_id
+        by_commune[branch.parent_id] += 1
+    for commune in communes:
+        assert 8 <= by_commune[commune.pk] <= 20, commune
+        if commune.area_name.startswith("Xã"):
+            prefixes = ("Chi hội Xóm", "Chi hội Thôn")
+        else:
+            prefixes = ("Chi hội Tổ dân phố",)
+        for branch in branches:
+            if branch.parent_id == commune.pk:
+                assert branch.name.startswith(prefixes), branch
+    heads = Counter(
+        Position.objects.current()
+        .filter(kind="branch_head", unit__level__code="hoi_branch")
+        .values_list("unit_id", flat=True)
+    )
+    assert set(heads) == {b.pk for b in branches}
+    assert set(heads.values()) == {1}
+    deputies = Counter(
+        Position.objects.current().filter(kind="branch_deputy").values_list("unit_id", flat=True)
+    )
+    assert set(deputies) == set(heads) and set(deputies.values()) <= {1, 2}
+    # members=10 is below the floor: exactly the officers are created, and reported
+    assert Person.objects.count() == Position.objects.count() == result.members_created > 10
+    assert "ít hơn số tối thiểu" in out.getvalue()
+    officers = Person.objects.all()
+    party = officers.filter(party_status__in=[Party.PROBATIONARY, Party.OFFICIAL]).count()
+    assert 0.23 <= party / officers.count() <= 0.44

@@ -133,6 +133,16 @@ def test_double_submit_creates_one_member(world, login):
     assert Person.objects.filter(cccd="004190765432").count() == 1
 
 
+def test_double_submit_without_cccd_creates_one_member(world, login):
+    client = login(world.users["commune_a"])
+    data = {"branch": world.branch_a1.pk, "full_name": "Vi Thị Thu", "birth_date": "1990-02-03",
+            "ethnicity": "Tày", "religion": "none", "education": "upper_secondary"}
+    assert client.post(reverse("people:create"), data).status_code == 302
+    second = client.post(reverse("people:create"), data)
+    assert "cùng họ tên và ngày sinh" in second.content.decode()
+    assert Person.objects.filter(full_name="Vi Thị Thu").count() == 1
+
+
 def test_a_commune_cadre_cannot_create_in_another_commune(world, login):
     client = login(world.users["commune_a"])
     response = client.post(

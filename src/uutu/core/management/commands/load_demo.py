@@ -2,13 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from uutu.core.demo import build_demo
+from uutu.core.demo import DEFAULT_MEMBERS, build_demo
 
 
 class Command(BaseCommand):
     help = (
-        "Tạo dữ liệu mẫu: một tỉnh (mặc định Cao Bằng) với xã, phường, chi hội, chi bộ, "
-        "hội viên và một tài khoản cho mỗi vai trò. Chạy lại không tạo thêm dữ liệu."
+        "Tạo dữ liệu mẫu: một tỉnh (mặc định Cao Bằng) với xã, phường, 8–20 chi hội và chi bộ "
+        "mỗi xã, hội viên và một tài khoản cho mỗi vai trò. Chạy lại không tạo thêm dữ liệu."
     )
 
     def add_arguments(self, parser):
@@ -16,7 +16,13 @@ class Command(BaseCommand):
             "--province", default="4", help="Mã tỉnh hoặc tên mã (mặc định 4: Cao Bằng)."
         )
         parser.add_argument(
-            "--members", type=int, default=4000, help="Số hội viên mẫu (mặc định 4000)."
+            "--members",
+            type=int,
+            default=DEFAULT_MEMBERS,
+            help=(
+                f"Số hội viên mẫu (mặc định {DEFAULT_MEMBERS}); nếu ít hơn số chi hội trưởng "
+                "và chi hội phó cần có thì dùng số tối thiểu đó."
+            ),
         )
         parser.add_argument(
             "--seed",
@@ -28,7 +34,7 @@ class Command(BaseCommand):
             "--communes",
             type=int,
             default=None,
-            help="Số xã, phường có chi hội và hội viên (mặc định: tự tính).",
+            help="Chỉ tạo chi hội, hội viên ở số xã, phường này (mặc định: tất cả).",
         )
 
     def handle(self, *args, province, members, seed, communes, **options):
