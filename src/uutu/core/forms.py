@@ -39,3 +39,23 @@ def apply_errors(form, exc) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def process_form(request, form, save, *, success: str, redirect_to, template: str, context: dict):
+    """The one POST path of an edit page: validate ``form``, call ``save`` (a service
+    call) with its cleaned data, show the service's errors on the form or the
+    ``success`` message and redirect to ``redirect_to`` (a URL or a callable taking
+    the service's result)."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect, render
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+    return render(request, template, {"form": form, **context})

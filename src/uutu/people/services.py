@@ -66,8 +66,12 @@ def validate_person(person: Person) -> None:
                 )
     if person.full_name and person.birth_date and person.branch_id:
         twin = (
-            Person.objects.filter(search_name=fold(person.full_name), birth_date=person.birth_date,
-                                  branch_id=person.branch_id, archived_at__isnull=True)
+            Person.objects.filter(
+                search_name=fold(person.full_name),
+                birth_date=person.birth_date,
+                branch_id=person.branch_id,
+                archived_at__isnull=True,
+            )
             .exclude(pk=person.pk)
             .exists()
         )

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from uutu.accounts import permissions
 from uutu.core import audit
-from uutu.core.forms import apply_errors
+from uutu.core.forms import apply_errors, process_form
 from uutu.core.scoping import get_scoped_or_404
 from uutu.orgs.models import Tree, Unit
 
@@ -160,22 +161,30 @@ def person_create(request):
     return render(request, "people/form.html", {"form": form, "title": "Thêm hội viên"})
 
 
+def _person_page(request, person, form, save, success, title, **extra):
+    return process_form(
+        request,
+        form,
+        save,
+        success=success,
+        redirect_to=reverse("people:detail", args=[person.pk]),
+        template="people/form.html",
+        context={"title": f"{title}: {person.full_name}", "person": person, **extra},
+    )
+
+
 def person_edit(request, pk):
     person = get_scoped_or_404(request.user, Person, CHANGE, pk=pk)
     form = PersonForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
-    if request.method == "POST" and form.is_valid():
-        fields = {f: form.cleaned_data[f] for f in PERSON_FIELDS}
-        try:
-            services.update_person(person, actor=request.user, **fields)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Đã lưu thông tin hội viên.")
-            return redirect("people:detail", pk=person.pk)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {"form": form, "title": f"Sửa thông tin: {person.full_name}", "person": person},
+        person,
+        form,
+        lambda data: services.update_person(
+            person, actor=request.user, **{f: data[f] for f in PERSON_FIELDS}
+        ),
+        "Đã lưu thông tin hội viên.",
+        "Sửa thông tin",
     )
 
 
@@ -183,20 +192,13 @@ def person_contact(request, pk):
     """The limited edit a branch head may make: phone, address, occupation, away."""
     person = get_scoped_or_404(request.user, Person, CONTACT, pk=pk)
     form = ContactForm(request.POST or None, instance=Person.objects.get(pk=person.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_person(
-                person, actor=request.user, contact_only=True, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Đã cập nhật thông tin liên hệ.")
-            return redirect("people:detail", pk=person.pk)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {"form": form, "title": f"Cập nhật liên hệ: {person.full_name}", "person": person},
+        person,
+        form,
+        lambda data: services.update_person(person, actor=request.user, contact_only=True, **data),
+        "Đã cập nhật thông tin liên hệ.",
+        "Cập nhật liên hệ",
     )
 
 
@@ -206,48 +208,32 @@ def person_move(request, pk):
         request.POST or None,
         branch_queryset=_branches(request.user, MOVE).exclude(pk=person.branch_id),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.move_person(
-                person,
-                to_branch=data["to_branch"],
-                on=data["on"],
-                reason=data["reason"],
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"Đã chuyển {person.full_name} sang {data['to_branch']}.")
-            return redirect("people:detail", pk=person.pk)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {"form": form, "title": f"Chuyển sinh hoạt: {person.full_name}", "person": person},
+        person,
+        form,
+        lambda data: services.move_person(
+            person,
+            to_branch=data["to_branch"],
+            on=data["on"],
+            reason=data["reason"],
+            actor=request.user,
+        ),
+        "Đã chuyển sinh hoạt.",
+        "Chuyển sinh hoạt",
     )
 
 
 def person_archive(request, pk):
     person = get_scoped_or_404(request.user, Person, ARCHIVE, pk=pk)
-    form = ArchiveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.archive_person(person, reason=form.cleaned_data["reason"], actor=request.user)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, f"Đã lưu trữ hồ sơ {person.full_name}.")
-            return redirect("people:detail", pk=person.pk)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {
-            "form": form,
-            "title": f"Lưu trữ hồ sơ: {person.full_name}",
-            "person": person,
-            "danger": True,
-        },
+        person,
+        ArchiveForm(request.POST or None),
+        lambda data: services.archive_person(person, reason=data["reason"], actor=request.user),
+        f"Đã lưu trữ hồ sơ {person.full_name}.",
+        "Lưu trữ hồ sơ",
+        danger=True,
     )
 
 
@@ -272,25 +258,15 @@ def position_add(request, pk):
     form = PositionForm(
         request.POST or None, unit_queryset=units, initial={"unit": person.branch_id}
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.start_position(
-                person,
-                kind=data["kind"],
-                unit=data["unit"],
-                start=data["start"],
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Đã ghi nhận chức vụ.")
-            return redirect("people:detail", pk=person.pk)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {"form": form, "title": f"Thêm chức vụ: {person.full_name}", "person": person},
+        person,
+        form,
+        lambda data: services.start_position(
+            person, kind=data["kind"], unit=data["unit"], start=data["start"], actor=request.user
+        ),
+        "Đã ghi nhận chức vụ.",
+        "Thêm chức vụ",
     )
 
 
@@ -298,42 +274,26 @@ def position_end(request, pk):
     position = get_scoped_or_404(
         request.user, Position.objects.select_related("person", "unit"), CHANGE, pk=pk
     )
-    form = PositionEndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.end_position(position, end=form.cleaned_data["end"], actor=request.user)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Đã kết thúc chức vụ.")
-            return redirect("people:detail", pk=position.person_id)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {"form": form, "title": f"Kết thúc chức vụ: {position}", "person": position.person},
+        position.person,
+        PositionEndForm(request.POST or None),
+        lambda data: services.end_position(position, end=data["end"], actor=request.user),
+        "Đã kết thúc chức vụ.",
+        f"Kết thúc chức vụ {position}",
     )
 
 
 def party_status(request, pk):
     person = get_scoped_or_404(request.user, Person, CHANGE, pk=pk)
     form = PartyStatusForm(request.POST or None, initial={"status": person.party_status})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.set_party_status(
-                person,
-                status=data["status"],
-                on=data["on"],
-                doc_no=data["doc_no"],
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Đã cập nhật tình trạng đảng viên.")
-            return redirect("people:detail", pk=person.pk)
-    return render(
+    return _person_page(
         request,
-        "people/form.html",
-        {"form": form, "title": f"Tình trạng đảng viên: {person.full_name}", "person": person},
+        person,
+        form,
+        lambda data: services.set_party_status(
+            person, status=data["status"], on=data["on"], doc_no=data["doc_no"], actor=request.user
+        ),
+        "Đã cập nhật tình trạng đảng viên.",
+        "Tình trạng đảng viên",
     )

@@ -135,8 +135,14 @@ def test_double_submit_creates_one_member(world, login):
 
 def test_double_submit_without_cccd_creates_one_member(world, login):
     client = login(world.users["commune_a"])
-    data = {"branch": world.branch_a1.pk, "full_name": "Vi Thị Thu", "birth_date": "1990-02-03",
-            "ethnicity": "Tày", "religion": "none", "education": "upper_secondary"}
+    data = {
+        "branch": world.branch_a1.pk,
+        "full_name": "Vi Thị Thu",
+        "birth_date": "1990-02-03",
+        "ethnicity": "Tày",
+        "religion": "none",
+        "education": "upper_secondary",
+    }
     assert client.post(reverse("people:create"), data).status_code == 302
     second = client.post(reverse("people:create"), data)
     assert "cùng họ tên và ngày sinh" in second.content.decode()
