@@ -155,9 +155,7 @@ def unit_detail(request, pk):
     for child in children:
         child.member_count = counts.get(child.path, 0)
     versions = list(
-        unit.versions.select_related("parent").order_by(
-            F("valid_from").asc(nulls_first=True), "id"
-        )
+        unit.versions.select_related("parent").order_by(F("valid_from").asc(nulls_first=True), "id")
     )
     events = list(
         OrgEvent.objects.filter(Q(sources=unit) | Q(targets=unit))
