@@ -1,6 +1,7 @@
 """Foundation journeys in a real browser (Playwright + Debian Chromium)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from uutu.core.testing import PASSWORD, build_world
 
@@ -25,10 +26,12 @@ def test_commune_cadre_finds_and_edits_a_member(live_server, desktop, shot):
     _log_in(page, live_server.url, "xa_a")
     assert "Cán bộ Hội LHPN xã" in page.inner_text("[data-testid=nav-scope]")
     page.click("text=Hội viên")
-    page.fill("input[name=q]", "nguyen thi hoa")
-    page.click("button:has-text('Lọc')")
     rows = page.locator("[data-testid=people-table] tbody tr")
-    assert rows.count() == 1
+    assert rows.count() == 2
+    # Typing filters the list in place (htmx), without pressing the button.
+    page.fill("input[name=q]", "nguyen thi hoa")
+    expect(rows).to_have_count(1)
+    assert "q=nguyen" in page.url
     assert "Nguyễn Thị Hoa" in rows.first.inner_text()
     shot(page, "foundation-search")
     rows.first.locator("a").click()

@@ -3,6 +3,7 @@
 // once it is on its way.
 document.addEventListener("submit", function (event) {
   var form = event.target;
+  if ((form.method || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) { return; }
   if (form.dataset.submitted) { event.preventDefault(); return; }
   form.dataset.submitted = "1";
   form.querySelectorAll("button[type=submit]").forEach(function (b) {
