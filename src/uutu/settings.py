@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "uutu.orgs",
     "uutu.accounts",
     "uutu.people",
+    "uutu.pipeline",
 ]
 
 MIDDLEWARE = [

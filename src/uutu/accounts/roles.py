@@ -30,6 +30,12 @@ ORGS_VIEW = "orgs.view"
 ORGS_CHANGE = "orgs.change"
 AUDIT_VIEW = "audit.view"
 ACCOUNTS_MANAGE = "accounts.manage"
+PIPELINE_VIEW = "pipeline.view"  # see cases and their timelines
+PIPELINE_NOTE = "pipeline.note"  # add cultivation notes
+PIPELINE_HOI = "pipeline.hoi"  # the Hội's steps: source, cultivation, mentor, introduction
+PIPELINE_PARTY = "pipeline.party"  # the party cell's steps
+PIPELINE_COMMITTEE = "pipeline.committee"  # the party committee's resolution and decision
+PIPELINE_CLASS = "pipeline.class"  # awareness classes: create, enrol, results, certificates
 
 _HOI_CADRE = frozenset(
     {
@@ -58,10 +64,28 @@ ROLE_SPECS: dict[str, RoleSpec] = {
     Role.SYSADMIN: RoleSpec(100, None, frozenset({"*"})),
     Role.PROVINCE_CADRE: RoleSpec(80, "hoi", _HOI_CADRE),
     Role.COMMUNE_CADRE: RoleSpec(60, "hoi", _HOI_CADRE),
-    Role.PARTY_COMMITTEE: RoleSpec(60, "dang", frozenset({ORGS_VIEW, AUDIT_VIEW, ACCOUNTS_MANAGE})),
-    Role.CELL_SECRETARY: RoleSpec(30, "dang", frozenset({ORGS_VIEW})),
+    Role.PARTY_COMMITTEE: RoleSpec(
+        60,
+        "dang",
+        frozenset(
+            {
+                ORGS_VIEW,
+                AUDIT_VIEW,
+                ACCOUNTS_MANAGE,
+                PIPELINE_VIEW,
+                PIPELINE_PARTY,
+                PIPELINE_COMMITTEE,
+                PIPELINE_CLASS,
+            }
+        ),
+    ),
+    Role.CELL_SECRETARY: RoleSpec(
+        30, "dang", frozenset({ORGS_VIEW, PIPELINE_VIEW, PIPELINE_PARTY})
+    ),
     Role.BRANCH_HEAD: RoleSpec(
-        20, "hoi", frozenset({PEOPLE_VIEW, PEOPLE_CHANGE_CONTACT, ORGS_VIEW})
+        20,
+        "hoi",
+        frozenset({PEOPLE_VIEW, PEOPLE_CHANGE_CONTACT, ORGS_VIEW, PIPELINE_VIEW, PIPELINE_NOTE}),
     ),
 }
 

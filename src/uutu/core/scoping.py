@@ -31,10 +31,12 @@ class ScopedQuerySet(models.QuerySet):
             return self
         if not prefixes:
             return self.none()
-        field = f"{self.model.scope_path}__startswith"
+        paths = self.model.scope_path
+        fields = [paths] if isinstance(paths, str) else list(paths)
         condition = Q()
-        for prefix in prefixes:
-            condition |= Q(**{field: prefix})
+        for field in fields:
+            for prefix in prefixes:
+                condition |= Q(**{f"{field}__startswith": prefix})
         return self.filter(condition)
 
 
@@ -51,9 +53,18 @@ def get_scoped_or_404(user, queryset, action: str, **lookup):
         obj = queryset.restrict(user, None).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
-    if not can(user, action, obj.scope_unit):
+    if not any(can(user, action, unit) for unit in scope_units(obj)):
         raise PermissionDenied
     return obj
+
+
+def scope_units(obj) -> list:
+    """The units a record belongs to: one for most records; a case belongs both to
+    the member's chi hội and to the party cell she was introduced to."""
+    units = getattr(obj, "scope_units", None)
+    if units is None:
+        units = [obj.scope_unit]
+    return [u for u in units if u is not None]
 
 
 def require_in_scope(user, obj, action: str) -> None:
@@ -61,5 +72,5 @@ def require_in_scope(user, obj, action: str) -> None:
     the user's reach, so nobody can move a record out of her own scope."""
     from uutu.accounts.permissions import can
 
-    if not can(user, action, obj.scope_unit):
+    if not any(can(user, action, unit) for unit in scope_units(obj)):
         raise ValidationError("Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn.")

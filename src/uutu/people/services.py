@@ -158,6 +158,9 @@ def move_person(
     Membership.objects.create(person=person, branch=to_branch, start=on, reason=reason)
     person.branch = to_branch
     person.save(update_fields=["branch", "updated_at"])
+    from uutu.pipeline.models import Case  # the case follows her to the new branch
+
+    Case.objects.filter(person=person, status__in=["open", "paused"]).update(branch=to_branch)
     if check_scope and actor is not None:
         require_in_scope(actor, person, "people.move")
     audit.record(
