@@ -9,5 +9,6 @@ urlpatterns = [
     path("tai-khoan/", include("uutu.accounts.urls")),
     path("to-chuc/", include("uutu.orgs.urls")),
     path("hoi-vien/", include("uutu.people.urls")),
+    path("phat-trien-dang/", include("uutu.pipeline.urls")),
     path("quan-tri/", admin.site.urls),
 ]
