@@ -49,6 +49,10 @@ _HOI_CADRE = frozenset(
         ORGS_CHANGE,
         AUDIT_VIEW,
         ACCOUNTS_MANAGE,
+        PIPELINE_VIEW,
+        PIPELINE_NOTE,
+        PIPELINE_HOI,
+        PIPELINE_CLASS,
     }
 )
 

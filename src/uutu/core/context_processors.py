@@ -15,4 +15,7 @@ def navigation(request):
         "nav_can_orgs": permissions.has_any(user, "orgs.view"),
         "nav_can_accounts": permissions.has_any(user, "accounts.manage"),
         "nav_can_audit": permissions.has_any(user, "audit.view"),
+        "nav_can_pipeline": permissions.has_any(user, "pipeline.view"),
+        "nav_can_hoi_pipeline": permissions.has_any(user, "pipeline.hoi"),
+        "nav_can_classes": permissions.has_any(user, "pipeline.class"),
     }

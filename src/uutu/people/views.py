@@ -18,6 +18,7 @@ from uutu.core import audit
 from uutu.core.forms import apply_errors, process_form
 from uutu.core.scoping import get_scoped_or_404
 from uutu.orgs.models import Tree, Unit
+from uutu.pipeline.views_cases import person_cases
 
 from . import services
 from .forms import (
@@ -134,6 +135,9 @@ def person_detail(request, pk):
             "can_contact": permissions.can(user, CONTACT, unit),
             "can_move": permissions.can(user, MOVE, unit),
             "can_archive": permissions.can(user, ARCHIVE, unit),
+            "person_cases": person_cases(user, person),
+            "can_open_case": not person.is_archived
+            and permissions.can(user, "pipeline.hoi", unit),
         },
     )
 
