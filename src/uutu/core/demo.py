@@ -3,6 +3,13 @@ both trees, 8–20 chi hội (each with its chi bộ) in every commune, a few th
 members with realistic Vietnamese names, a chi hội trưởng and one or two chi hội
 phó in every chi hội, party status, and one user per role.
 
+The province also gets pipeline cases (hồ sơ phát triển đảng viên) at every step
+and every exit, walked through :mod:`uutu.pipeline.services` so that they carry
+their events, deadlines and audit rows: overdue and due-soon deadlines, awareness
+classes with certificates (one older than 60 months), "1+1" mentors, notes and a few
+candidates of Đoàn and Hội Nông dân. They are denser in the two demo communes and
+in the chi hội of ``chihoi`` (the chi bộ of ``chibo``).
+
 Members are spread unevenly: the two communes of the demo users ``xa`` and ``xa2``
 get a dense membership (:data:`DENSE_SHARE` of the members each), every other chi
 hội gets a smaller, varying number, and no chi hội has fewer members than its
@@ -69,6 +76,11 @@ class DemoResult:
     units_created: int = 0
     skipped: bool = False
     users: list[DemoUser] = field(default_factory=list)
+    cases_created: int = 0
+    cases_total: int = 0
+    cases_overdue: int = 0
+    classes_created: int = 0
+    case_errors: list[str] = field(default_factory=list)
     password: str = DEMO_PASSWORD
     seconds: float = 0.0
 
@@ -414,6 +426,496 @@ def _create_members(rng, factory, branch_rows, sizes, deputies, today, stats):
     return persons, officers
 
 
+# --- pipeline cases -------------------------------------------------------------------
+
+# One case per this many members, within these bounds (the default demo gets 240).
+MEMBERS_PER_CASE = 25
+CASES_BOUNDS = (60, 300)
+# Cases in the chi hội of user ``chihoi`` (and so in the chi bộ of ``chibo``), and the
+# shares of the two demo communes (the rest is spread over the other communes).
+CASES_IN_DEMO_BRANCH = 14
+CASES_COMMUNE_SHARE = (0.25, 0.18)
+# Where a case stands, with a weight. Every scenario appears at least once (in the
+# order below), so a small build still has every step, exit and kind of deadline.
+CASE_SCENARIOS = [
+    ("source", 14),
+    ("cultivation", 16),
+    ("introduced", 12),
+    ("sympathiser", 9),
+    ("class", 6),
+    ("dossier", 5),
+    ("cell_resolution", 3),
+    ("decision_soon", 2),
+    ("decision_overdue", 2),
+    ("committee_resolution", 2),
+    ("decision", 2),
+    ("ceremony_soon", 1),
+    ("ceremony_overdue", 2),
+    ("ceremony", 6),
+    ("recognition_soon", 1),
+    ("recognition_overdue", 2),
+    ("official", 8),
+    ("paused", 4),
+    ("withdrawn", 2),
+    ("not_eligible", 2),
+    ("not_admitted", 2),
+    ("expired_certificate", 1),
+]
+# The first cases go to the chi hội of ``chihoi`` in this order, so that even a small
+# build shows her (and ``chibo``) the deadlines and the party's steps.
+DEMO_BRANCH_SCENARIOS = [
+    "decision_overdue",
+    "ceremony",
+    "sympathiser",
+    "recognition_overdue",
+    "cell_resolution",
+    "introduced",
+    "ceremony_soon",
+    "dossier",
+    "cultivation",
+    "decision_soon",
+    "official",
+    "paused",
+    "class",
+    "source",
+]
+CASE_EXITS = {
+    "paused": ("paused", ("cultivation", "introduced", "sympathiser")),
+    "withdrawn": ("withdrawn", ("source", "cultivation", "introduced")),
+    "not_eligible": ("not_eligible", ("introduced", "sympathiser", "class")),
+    "not_admitted": ("not_admitted", ("dossier", "cell_resolution")),
+}
+EXIT_REASONS = {
+    "paused": ["Đi làm ăn xa tại {place}", "Sinh con, nuôi con nhỏ", "Đi học tập trung"],
+    "withdrawn": ["Xin rút vì hoàn cảnh gia đình khó khăn", "Chuyển đi nơi khác sinh sống"],
+    "not_eligible": [
+        "Thẩm tra lý lịch: người thân chưa rõ về lịch sử chính trị",
+        "Vi phạm chính sách dân số",
+    ],
+    "not_admitted": [
+        "Chi bộ biểu quyết không đạt 2/3 số đảng viên chính thức",
+        "Đảng ủy chưa đồng ý, đề nghị tiếp tục bồi dưỡng",
+    ],
+}
+WORK_AWAY = ["Bắc Ninh", "Bình Dương", "Thái Nguyên", "Hà Nội", "Đồng Nai", "Hàn Quốc"]
+CASE_NOTES = [
+    "Đã gặp gỡ, trao đổi về kế hoạch phấn đấu vào Đảng.",
+    "Tham gia tốt buổi sinh hoạt chi hội tháng này, nhiệt tình vận động hội viên.",
+    "Giao nhiệm vụ vận động hội viên tham gia mô hình tiết kiệm.",
+    "Gia đình ủng hộ chị phấn đấu vào Đảng.",
+    "Đã đọc tài liệu Điều lệ Đảng do chi bộ cung cấp.",
+    "Tích cực tham gia phong trào xây dựng nông thôn mới.",
+]
+EXTERNAL_CANDIDATES = [
+    ("doan", "introduced"),
+    ("nong_dan", "sympathiser"),
+    ("doan", "sympathiser"),
+    ("nong_dan", "introduced"),
+    ("doan", "class"),
+]
+# Days between a step and the one before it (drawn in the range).
+STEP_GAPS = {
+    "cultivation": (10, 60),
+    "introduced": (30, 120),
+    "sympathiser": (7, 30),
+    "class": (10, 60),
+    "dossier": (15, 60),
+    "cell_resolution": (5, 20),
+    "committee_resolution": (7, 25),
+    "decision": (3, 15),
+    "ceremony": (5, 20),
+}
+
+
+def _working_days_before(day: datetime.date, count: int) -> datetime.date:
+    """The date ``count`` working days before ``day``."""
+    from uutu.pipeline.workdays import is_working_day
+
+    while count > 0:
+        day -= datetime.timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+class _CaseBuilder:
+    """Walks demo cases through the pipeline services (actor None: a command), so
+    they get their events, deadlines and audit rows like any other case."""
+
+    def __init__(self, rng: random.Random, today: datetime.date, namer: "_PersonFactory"):
+        self.rng = rng
+        self.today = today
+        self.namer = namer
+        self.classes: dict = {}
+        self.certificates = 0
+        self.errors: list[str] = []
+        self.made = 0
+
+    def days_ago(self, lo: int, hi: int) -> datetime.date:
+        return self.today - datetime.timedelta(days=self.rng.randint(lo, hi))
+
+    def plan(self, scenario: str) -> tuple[str, dict, tuple | None]:
+        """The last step, the step dates and the exit (status, date) of a scenario."""
+        from uutu.pipeline.models import Step
+        from uutu.pipeline.workdays import add_months
+
+        rng, today = self.rng, self.today
+        exit_ = None
+        anchor = None
+        if scenario in CASE_EXITS:
+            status, steps = CASE_EXITS[scenario]
+            until = rng.choice(steps)
+            anchor = self.days_ago(40, 400)
+            exit_ = (status, min(today, anchor + datetime.timedelta(days=rng.randint(10, 60))))
+        elif scenario == "expired_certificate":
+            until = Step.CLASS
+            anchor = add_months(today, -rng.randint(61, 68))
+        elif scenario in ("source", "cultivation", "introduced", "sympathiser", "class"):
+            until = scenario
+            anchor = self.days_ago(3, 240)
+        elif scenario == "dossier":
+            until, anchor = Step.DOSSIER, self.days_ago(3, 60)
+        elif scenario == "cell_resolution":
+            until = Step.CELL_RESOLUTION
+            anchor = _working_days_before(today, rng.randint(1, 45))
+        elif scenario == "decision_soon":
+            until = Step.CELL_RESOLUTION
+            anchor = _working_days_before(today, 60 - rng.randint(1, 8))
+        elif scenario == "decision_overdue":
+            until = Step.CELL_RESOLUTION
+            anchor = _working_days_before(today, 60 + rng.randint(3, 50))
+        elif scenario == "committee_resolution":
+            until = Step.COMMITTEE_RESOLUTION
+            anchor = _working_days_before(today, rng.randint(1, 20))
+        elif scenario == "decision":
+            until = Step.DECISION
+            anchor = _working_days_before(today, rng.randint(1, 18))
+        elif scenario == "ceremony_soon":
+            until = Step.DECISION
+            anchor = _working_days_before(today, 30 - rng.randint(1, 8))
+        elif scenario == "ceremony_overdue":
+            until = Step.DECISION
+            anchor = _working_days_before(today, 30 + rng.randint(3, 40))
+        elif scenario == "ceremony":
+            until, anchor = Step.CEREMONY, self.days_ago(20, 330)
+        elif scenario in ("recognition_soon", "recognition_overdue"):
+            until = Step.CEREMONY
+            extra = -rng.randint(1, 8) if scenario == "recognition_soon" else rng.randint(3, 50)
+            anchor = add_months(_working_days_before(today, 30 + extra), -12)
+        else:  # official
+            until = Step.OFFICIAL
+            anchor = self.days_ago(400, 1100)  # the ceremony
+        steps = list(Step)[: list(Step).index(until) + 1]
+        dates = {}
+        last = until if until != Step.OFFICIAL else Step.CEREMONY
+        dates[last] = anchor
+        for i in range(steps.index(last), 0, -1):
+            lo, hi = STEP_GAPS[steps[i]]
+            dates[steps[i - 1]] = dates[steps[i]] - datetime.timedelta(days=rng.randint(lo, hi))
+        if until == Step.OFFICIAL:
+            ends = add_months(anchor, 12)
+            dates[Step.OFFICIAL] = min(today, ends + datetime.timedelta(days=rng.randint(3, 40)))
+        return until, dates, exit_
+
+    def klass(self, party_commune, day: datetime.date):
+        """The awareness class of the commune party committee in ``day``'s month."""
+        from uutu.pipeline import services
+
+        key = (party_commune.pk, day.year, day.month)
+        if key not in self.classes:
+            start = day.replace(day=1)
+            self.classes[key] = services.create_class(
+                organiser=party_commune,
+                title=f"Lớp bồi dưỡng nhận thức về Đảng tháng {day.month:02d}/{day.year}",
+                start=start,
+                end=min(self.today, start + datetime.timedelta(days=4)),
+                place=f"Trung tâm chính trị – {party_commune.name}",
+                actor=None,
+            )
+        return self.classes[key]
+
+    def take_class(self, case, party_commune, day, result="passed"):
+        from uutu.pipeline import services
+
+        klass = self.klass(party_commune, day)
+        enrolment = services.enrol(case, klass=klass, actor=None)
+        if result == "pending":
+            return enrolment
+        self.certificates += 1
+        return services.record_result(
+            enrolment,
+            result=result,
+            certificate_no=f"{self.certificates:03d}/GCN-TTCT" if result == "passed" else "",
+            certificate_on=day if result == "passed" else None,
+            actor=None,
+        )
+
+    def introducers(self, since: datetime.date, cell) -> list[dict]:
+        rng = self.rng
+        return [
+            {
+                "full_name": self.namer.male_name() if k == 0 else self.namer.name("Kinh", 1975),
+                "is_official": True,
+                "party_unit_name": cell.name,
+                "known_since": since - datetime.timedelta(days=rng.randint(400, 2000)),
+            }
+            for k in range(2)
+        ]
+
+    def walk(
+        self, case, dates: dict, until: str, cell, party_commune, *, mentor=None, notes: int = 0
+    ):
+        """Record the steps after the first one up to ``until``."""
+        from uutu.pipeline import services
+        from uutu.pipeline.models import Step
+
+        rng = self.rng
+        steps = list(Step)
+        for step in steps[steps.index(case.step) + 1 : steps.index(until) + 1]:
+            day = dates[step]
+            if step == Step.CULTIVATION:
+                services.start_cultivation(
+                    case, on=day, plan="Giao nhiệm vụ, kèm cặp hằng tháng", actor=None
+                )
+                if mentor is not None:
+                    services.assign_mentor(case, mentor=mentor, on=day, actor=None)
+                for _ in range(notes):  # while the case is open: notes need an open case
+                    note_day = _random_date(rng, day, dates[until])
+                    services.add_note(case, on=note_day, text=rng.choice(CASE_NOTES), actor=None)
+            elif step == Step.INTRODUCED:
+                services.introduce(
+                    case, cell=cell, on=day, doc_no=f"{rng.randint(5, 90)}/GT-HPN", actor=None
+                )
+                services.record_hoi_comment(
+                    case,
+                    text="Có phẩm chất đạo đức tốt, nhiệt tình với công tác Hội.",
+                    on=day,
+                    actor=None,
+                )
+            elif step == Step.SYMPATHISER:
+                services.add_sympathiser(
+                    case, on=day, helper_name=self.namer.male_name(), actor=None
+                )
+            elif step == Step.CLASS:
+                self.take_class(case, party_commune, day)
+            elif step == Step.DOSSIER:
+                services.complete_dossier(
+                    case,
+                    on=day,
+                    application_on=day - datetime.timedelta(days=rng.randint(20, 40)),
+                    history_on=day - datetime.timedelta(days=rng.randint(15, 20)),
+                    verification_on=day - datetime.timedelta(days=rng.randint(1, 10)),
+                    residence_comment_on=day - datetime.timedelta(days=rng.randint(1, 10)),
+                    introducers=self.introducers(dates[Step.SOURCE], cell),
+                    actor=None,
+                )
+            elif step == Step.CELL_RESOLUTION:
+                members = rng.randint(6, 25)
+                services.cell_resolution(
+                    case,
+                    on=day,
+                    doc_no=f"{rng.randint(1, 30):02d}-NQ/CB",
+                    votes_for=rng.randint(-(-2 * members // 3), members),
+                    members=members,
+                    actor=None,
+                )
+            elif step in (Step.COMMITTEE_RESOLUTION, Step.DECISION):
+                kind = "NQ" if step == Step.COMMITTEE_RESOLUTION else "QĐ"
+                services.committee_step(
+                    case,
+                    step=step,
+                    on=day,
+                    doc_no=f"{rng.randint(100, 900)}-{kind}/ĐU",
+                    actor=None,
+                )
+            elif step == Step.CEREMONY:
+                services.ceremony(case, on=day, actor=None)
+            elif step == Step.OFFICIAL:
+                services.recognise(
+                    case, on=day, doc_no=f"{rng.randint(100, 900)}-QĐ/ĐU", actor=None
+                )
+        return case
+
+
+def _create_cases(seed, total, pairs, branch_a1, today, namer) -> dict:
+    """Cases at every step and exit, denser in the two demo communes and in the chi
+    hội of ``chihoi``; classes, "1+1" mentors, notes and a few candidates of other
+    organisations. Returns counts for the summary."""
+    from django.core.exceptions import ValidationError
+
+    from uutu.orgs.models import Unit
+    from uutu.people.models import Party, Person, Position
+    from uutu.pipeline import services
+    from uutu.pipeline.models import Case, Status
+
+    rng = random.Random(f"{seed}:cases")
+    builder = _CaseBuilder(rng, today, namer)
+    communes = [hoi for hoi, _ in pairs]
+    party_of = {hoi.pk: dang for hoi, dang in pairs}
+    branches = {
+        b.pk: b
+        for b in Unit.objects.filter(parent__in=communes, level__code="hoi_branch").select_related(
+            "counterpart", "parent"
+        )
+    }
+    youngest = _add_years(today, -24)
+    oldest = _add_years(today, -55)
+    pool = list(
+        Person.objects.filter(
+            branch_id__in=branches,
+            archived_at__isnull=True,
+            party_status=Party.NONE,
+            birth_date__range=(oldest, youngest),
+        )
+        .exclude(education__in=["none", "primary"])
+        .values_list("pk", "branch_id", "joined_hoi_on")
+    )
+    officers = set(
+        Position.objects.filter(
+            person_id__in=[p for p, _b, _j in pool], end__isnull=True
+        ).values_list("person_id", flat=True)
+    )
+    rng.shuffle(pool)
+    pool.sort(key=lambda row: row[0] not in officers)  # branch heads and deputies first
+    by_branch: dict[int, list] = {}
+    for row in pool:
+        by_branch.setdefault(row[1], []).append(row)
+    mentors: dict[int, list[int]] = {}
+    for pk, branch_id in Person.objects.filter(
+        branch_id__in=branches, party_status=Party.OFFICIAL, archived_at__isnull=True
+    ).values_list("pk", "branch_id"):
+        mentors.setdefault(branches[branch_id].parent_id, []).append(pk)
+
+    # Which branch each case goes to.
+    targets: list[int] = []
+    if branch_a1 is not None:
+        targets += [branch_a1.pk] * min(CASES_IN_DEMO_BRANCH, total // 4)
+    by_commune: dict[int, list[int]] = {}
+    for b in branches.values():
+        by_commune.setdefault(b.parent_id, []).append(b.pk)
+    dense_counts = []
+    for share, commune in zip(CASES_COMMUNE_SHARE, communes[:2], strict=False):
+        own = sorted(by_commune.get(commune.pk, []))
+        dense_counts.append(round(share * total) if own else 0)
+        targets += [rng.choice(own) for _ in range(dense_counts[-1])]
+    # every other commune gets some, but fewer than the demo communes (small builds
+    # with few communes give the rest to the two demo communes)
+    others = [c for c in communes[2:] if by_commune.get(c.pk)]
+    if others:
+        cap = max(1, min(dense_counts) // 2)
+        each = min(cap, -(-(total - len(targets)) // len(others)))
+        for commune in others:
+            own = sorted(by_commune[commune.pk])
+            targets += [rng.choice(own) for _ in range(each)]
+    dense = [c for c in communes[:2] if by_commune.get(c.pk)]
+    while len(targets) < total and dense:
+        commune = dense[len(targets) % len(dense)]
+        targets.append(rng.choice(sorted(by_commune[commune.pk])))
+    targets = targets[:total]
+    # the first cases cover every scenario, the demo chi hội's first
+    scenarios = DEMO_BRANCH_SCENARIOS + [
+        name for name, _w in CASE_SCENARIOS if name not in DEMO_BRANCH_SCENARIOS
+    ]
+    names_, weights = zip(*CASE_SCENARIOS, strict=True)
+    scenarios += rng.choices(names_, weights=weights, k=max(0, total - len(scenarios)))
+
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=[r[0] for r in pool])}
+    dense = {c.pk for c in communes[:2]}
+    for branch_id, scenario in zip(targets, scenarios, strict=False):
+        branch = branches[branch_id]
+        until, dates, exit_ = builder.plan(scenario)
+        first = min(dates.values())
+        # her chi hội first, then her commune, then anywhere
+        order = [branch_id, *sorted(by_commune[branch.parent_id]), *sorted(by_branch)]
+        pick = None
+        for other in order:
+            pick = next((r for r in by_branch.get(other, []) if r[2] and r[2] < first), None)
+            if pick:
+                break
+        if pick is None:
+            continue
+        by_branch[pick[1]].remove(pick)
+        person = persons[pick[0]]
+        branch = branches[pick[1]]
+        party_commune = party_of[branch.parent_id]
+        cell = branch.counterpart
+        mentor = None
+        if branch.parent_id in dense and rng.random() < 0.4 and mentors.get(branch.parent_id):
+            mentor = Person.objects.get(pk=rng.choice(mentors[branch.parent_id]))
+        notes = rng.randint(0, 3) if branch.parent_id in dense else rng.randint(0, 1)
+        try:
+            case = services.open_case(
+                person, on=dates["source"], actor=None, note="Chi hội đề xuất tạo nguồn"
+            )
+            builder.walk(case, dates, until, cell, party_commune, mentor=mentor, notes=notes)
+            if exit_ is not None:
+                status, on = exit_
+                on = max(on, dates[until])
+                reason = rng.choice(EXIT_REASONS[status]).format(place=rng.choice(WORK_AWAY))
+                services.exit_case(case, status=status, reason=reason, on=on, actor=None)
+            builder.made += 1
+        except ValidationError as exc:  # should not happen; reported in the summary
+            builder.errors.append(f"{person.full_name}: {' '.join(exc.messages)}")
+
+    # A class under way in commune A: sympathisers enrolled, one did not complete.
+    if pairs:
+        hoi_a, party_a = pairs[0]
+        sympathisers = Case.objects.filter(status=Status.OPEN, step="sympathiser").exclude(
+            branch=None
+        )
+        waiting = list(sympathisers.filter(branch__parent=hoi_a).order_by("id")[:4])
+        if len(waiting) < 3:  # a small build: sympathisers of other communes join
+            waiting += list(sympathisers.exclude(branch__parent=hoi_a).order_by("id")[:2])
+        if waiting:
+            start = today - datetime.timedelta(days=12)
+            klass = services.create_class(
+                organiser=party_a,
+                title=f"Lớp bồi dưỡng nhận thức về Đảng khóa {today.year}",
+                start=start,
+                end=today - datetime.timedelta(days=3),
+                place=f"Hội trường {party_a.name}",
+                actor=None,
+            )
+            for i, case in enumerate(waiting):
+                enrolment = services.enrol(case, klass=klass, actor=None)
+                if i == len(waiting) - 1 and len(waiting) > 1:
+                    services.record_result(enrolment, result="failed", actor=None)
+            builder.classes[("current", party_a.pk)] = klass
+
+    # Candidates of other organisations, introduced by the party side.
+    for i, (organisation, until) in enumerate(EXTERNAL_CANDIDATES):
+        hoi, dang = pairs[min(i % 2, len(pairs) - 1)]
+        cells = Unit.objects.filter(parent=dang, level__code="dang_cell").order_by("code")
+        cell = (branch_a1.counterpart if i == 0 and branch_a1 is not None else None) or (
+            cells[rng.randrange(cells.count())] if cells.exists() else None
+        )
+        if cell is None:
+            continue
+        birth = _random_date(rng, _add_years(today, -35), _add_years(today, -20))
+        introduced = builder.days_ago(40, 200)
+        case = services.open_external_case(
+            cell=cell,
+            organisation=organisation,
+            full_name=normalize_name(namer.name("Kinh", birth.year)),
+            birth_date=birth,
+            on=introduced,
+            actor=None,
+            doc_no=f"{rng.randint(3, 60)}/GT",
+        )
+        dates = {"sympathiser": introduced + datetime.timedelta(days=rng.randint(5, 15))}
+        dates["class"] = dates["sympathiser"] + datetime.timedelta(days=rng.randint(5, 15))
+        dates["source"] = introduced
+        if until != "introduced":
+            builder.walk(case, dates, until, cell, dang)
+        builder.made += 1
+
+    return {
+        "cases": builder.made,
+        "classes": len(builder.classes),
+        "errors": builder.errors,
+    }
+
+
 def _ensure_user(username, role, unit, full_name, *, superuser=False) -> DemoUser:
     from uutu.accounts.models import RoleAssignment, User
     from uutu.accounts.roles import Role
@@ -444,12 +946,14 @@ def build_demo(
     seed: int = 2026,
     communes: int | None = None,
     stdout=None,
+    cases: int | None = None,
 ) -> DemoResult:
     """Build (or find) the demo data; see the module docstring.
 
     ``communes`` limits how many communes get chi hội and members (default: all of
     them; small test builds use 2 or 3). ``stdout``, when given, receives the
-    Vietnamese summary.
+    Vietnamese summary. ``cases`` is the number of pipeline cases (default: one per
+    :data:`MEMBERS_PER_CASE` members, within :data:`CASES_BOUNDS`; 0: none).
     """
     from uutu.orgs.management.commands.load_province import (
         UnitSpec,
@@ -575,7 +1079,34 @@ def build_demo(
                 _ensure_user(username, role, unit, full_name, superuser=(role == Role.SYSADMIN))
             )
 
-        if not result.skipped or any(u.created for u in result.users) or loaded.changed:
+        # Pipeline cases, once: a province that already has cases gets no more.
+        from django.db.models import Q
+
+        from uutu.pipeline.models import Case
+
+        province_cases = Case.objects.filter(
+            Q(branch__path__startswith=hoi_prov.path)
+            | Q(party_unit__path__startswith=loaded.party_province.path)
+        )
+        if cases is None:
+            cases = max(CASES_BOUNDS[0], min(CASES_BOUNDS[1], members // MEMBERS_PER_CASE))
+        if cases > 0 and not province_cases.exists():
+            case_namer = _PersonFactory(
+                random.Random(seed + 2), int(province.code), province.name, today, set()
+            )
+            made = _create_cases(seed, cases, pairs, branch_a1, today, case_namer)
+            result.cases_created = made["cases"]
+            result.classes_created = made["classes"]
+            result.case_errors = made["errors"]
+        result.cases_total = province_cases.count()
+        result.cases_overdue = province_cases.filter(status="open", due_on__lt=today).count()
+
+        if (
+            not result.skipped
+            or any(u.created for u in result.users)
+            or loaded.changed
+            or result.cases_created
+        ):
             audit.record(
                 "core.demo.built",
                 hoi_prov,
@@ -587,6 +1118,7 @@ def build_demo(
                     "members_created": result.members_created,
                     "party_members": stats.get("party", 0),
                     "users_created": [u.username for u in result.users if u.created],
+                    "cases_created": result.cases_created,
                 },
                 repr_text=f"Dữ liệu mẫu {province.name}",
             )
@@ -615,6 +1147,15 @@ def summary(result: DemoResult) -> str:
             )
     if result.units_created:
         lines.append(f"  Tạo mới {result.units_created} đơn vị (Hội và Đảng).")
+    if result.cases_created:
+        lines.append(
+            f"  {result.cases_created} hồ sơ phát triển đảng viên mới ({result.cases_overdue} "
+            f"quá hạn), {result.classes_created} lớp bồi dưỡng nhận thức về Đảng."
+        )
+    elif result.cases_total:
+        lines.append(f"  Đã có {result.cases_total} hồ sơ phát triển đảng viên: không tạo thêm.")
+    for error in result.case_errors[:5]:
+        lines.append(f"  Không tạo được hồ sơ: {error}")
     lines.append("  Tài khoản:")
     width = max(len(u.username) for u in result.users) if result.users else 0
     for u in result.users:

@@ -136,8 +136,7 @@ def person_detail(request, pk):
             "can_move": permissions.can(user, MOVE, unit),
             "can_archive": permissions.can(user, ARCHIVE, unit),
             "person_cases": person_cases(user, person),
-            "can_open_case": not person.is_archived
-            and permissions.can(user, "pipeline.hoi", unit),
+            "can_open_case": not person.is_archived and permissions.can(user, "pipeline.hoi", unit),
         },
     )
 

@@ -7,5 +7,11 @@ from .models import RuleSet
 class RuleSetAdmin(admin.ModelAdmin):
     """Rule sets are data: a new regulation is a new row with its effective date."""
 
-    list_display = ("name", "effective_from", "min_age_years", "max_age_years",
-                    "certificate_valid_months", "probation_months")
+    list_display = (
+        "name",
+        "effective_from",
+        "min_age_years",
+        "max_age_years",
+        "certificate_valid_months",
+        "probation_months",
+    )

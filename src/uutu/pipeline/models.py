@@ -33,11 +33,15 @@ class RuleSet(models.Model):
         _("giá trị giấy chứng nhận lớp bồi dưỡng (tháng)"), default=60
     )
     min_education = models.CharField(
-        _("học vấn tối thiểu"), max_length=30, choices=EDUCATION_CHOICES,
+        _("học vấn tối thiểu"),
+        max_length=30,
+        choices=EDUCATION_CHOICES,
         default="lower_secondary",
     )
     min_education_exception = models.CharField(
-        _("học vấn tối thiểu ở vùng đặc biệt"), max_length=30, choices=EDUCATION_CHOICES,
+        _("học vấn tối thiểu ở vùng đặc biệt"),
+        max_length=30,
+        choices=EDUCATION_CHOICES,
         default="primary",
     )
     introducers_required = models.PositiveSmallIntegerField(_("số người giới thiệu"), default=2)
@@ -132,54 +136,82 @@ class Case(models.Model):
     scope_path = ("branch__path", "party_unit__path")
 
     person = models.ForeignKey(
-        "people.Person", verbose_name=_("hội viên"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="cases",
+        "people.Person",
+        verbose_name=_("hội viên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     organisation = models.CharField(
-        _("tổ chức giới thiệu"), max_length=20, choices=Organisation.choices,
+        _("tổ chức giới thiệu"),
+        max_length=20,
+        choices=Organisation.choices,
         default=Organisation.HOI,
     )
     full_name = models.CharField(_("họ và tên"), max_length=150)
     birth_date = models.DateField(_("ngày sinh"))
-    education = models.CharField(_("trình độ học vấn"), max_length=30, choices=EDUCATION_CHOICES,
-                                 default="upper_secondary")
-    ethnicity = models.CharField(_("dân tộc"), max_length=30, choices=ETHNICITY_CHOICES,
-                                 default="Kinh")
+    education = models.CharField(
+        _("trình độ học vấn"), max_length=30, choices=EDUCATION_CHOICES, default="upper_secondary"
+    )
+    ethnicity = models.CharField(
+        _("dân tộc"), max_length=30, choices=ETHNICITY_CHOICES, default="Kinh"
+    )
     left_party_on = models.DateField(
         _("ngày ra khỏi Đảng (nếu kết nạp lại)"), null=True, blank=True
     )
     branch = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("chi hội"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "orgs.Unit",
+        verbose_name=_("chi hội"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     party_unit = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("tổ chức Đảng"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "orgs.Unit",
+        verbose_name=_("tổ chức Đảng"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text=_("Chi bộ nơi cư trú; trước khi giới thiệu là Đảng ủy xã."),
     )
-    step = models.CharField(_("bước hiện tại"), max_length=30, choices=Step.choices,
-                            default=Step.SOURCE)
-    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices,
-                              default=Status.OPEN)
+    step = models.CharField(
+        _("bước hiện tại"), max_length=30, choices=Step.choices, default=Step.SOURCE
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
     status_reason = models.CharField(_("lý do"), max_length=255, blank=True, default="")
     mentor = models.ForeignKey(
-        "people.Person", verbose_name=_("đảng viên nữ kèm cặp (1+1)"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="mentored_cases",
+        "people.Person",
+        verbose_name=_("đảng viên nữ kèm cặp (1+1)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mentored_cases",
     )
-    helper_name = models.CharField(_("đảng viên được phân công giúp đỡ"), max_length=150,
-                                   blank=True, default="")
+    helper_name = models.CharField(
+        _("đảng viên được phân công giúp đỡ"), max_length=150, blank=True, default=""
+    )
     plan = models.TextField(_("kế hoạch bồi dưỡng"), blank=True, default="")
     education_exception = models.CharField(
-        _("ngoại lệ học vấn"), max_length=255, blank=True, default="",
+        _("ngoại lệ học vấn"),
+        max_length=255,
+        blank=True,
+        default="",
         help_text=_("Ghi rõ: miền núi, biên giới, hải đảo, vùng đồng bào dân tộc thiểu số."),
     )
     age_approval = models.CharField(
         _("văn bản đồng ý kết nạp người trên 60 tuổi"), max_length=255, blank=True, default=""
     )
-    sympathiser_review_on = models.DateField(_("ngày xem xét danh sách cảm tình Đảng gần nhất"),
-                                             null=True, blank=True)
-    due_step = models.CharField(_("việc đến hạn"), max_length=30, choices=Step.choices,
-                                blank=True, default="")
+    sympathiser_review_on = models.DateField(
+        _("ngày xem xét danh sách cảm tình Đảng gần nhất"), null=True, blank=True
+    )
+    due_step = models.CharField(
+        _("việc đến hạn"), max_length=30, choices=Step.choices, blank=True, default=""
+    )
     due_on = models.DateField(_("hạn"), null=True, blank=True, db_index=True)
     opened_on = models.DateField(_("ngày tạo nguồn"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -193,7 +225,8 @@ class Case(models.Model):
         ordering = ["-updated_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person"], condition=Q(status__in=["open", "paused"]),
+                fields=["person"],
+                condition=Q(status__in=["open", "paused"]),
                 name="one_open_case_per_person",
             ),
         ]
@@ -237,19 +270,22 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STEP)
-    step = models.CharField(_("bước"), max_length=30, choices=Step.choices, blank=True,
-                            default="")
-    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices,
-                              blank=True, default="")
+    step = models.CharField(_("bước"), max_length=30, choices=Step.choices, blank=True, default="")
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=Status.choices, blank=True, default=""
+    )
     date = models.DateField(_("ngày"), db_index=True)
     doc_no = models.CharField(_("số văn bản"), max_length=100, blank=True, default="")
     note = models.TextField(_("ghi chú"), blank=True, default="")
-    unit = models.ForeignKey("orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT,
-                             related_name="+")
-    organisation = models.CharField(max_length=20, choices=Organisation.choices,
-                                    default=Organisation.HOI)
-    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.CharField(
+        max_length=20, choices=Organisation.choices, default=Organisation.HOI
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -274,8 +310,9 @@ class Introducer(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="introducers")
     full_name = models.CharField(_("họ và tên"), max_length=150)
     is_official = models.BooleanField(_("là đảng viên chính thức"), default=True)
-    party_unit_name = models.CharField(_("sinh hoạt tại chi bộ"), max_length=200, blank=True,
-                                       default="")
+    party_unit_name = models.CharField(
+        _("sinh hoạt tại chi bộ"), max_length=200, blank=True, default=""
+    )
     known_since = models.DateField(_("cùng công tác, sinh hoạt từ ngày"))
 
     class Meta:
@@ -293,13 +330,13 @@ class Dossier(models.Model):
 
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="dossier")
     application_on = models.DateField(_("đơn xin vào Đảng (1-KNĐ)"), null=True, blank=True)
-    history_on = models.DateField(_("lý lịch người xin vào Đảng (2-KNĐ)"), null=True,
-                                  blank=True)
+    history_on = models.DateField(_("lý lịch người xin vào Đảng (2-KNĐ)"), null=True, blank=True)
     verification_on = models.DateField(_("thẩm tra lý lịch xong ngày"), null=True, blank=True)
     hoi_comment = models.TextField(_("nhận xét của Hội LHPN (5-KNĐ)"), blank=True, default="")
     hoi_comment_on = models.DateField(_("ngày Hội nhận xét"), null=True, blank=True)
-    residence_comment_on = models.DateField(_("ngày chi bộ nơi cư trú nhận xét"), null=True,
-                                            blank=True)
+    residence_comment_on = models.DateField(
+        _("ngày chi bộ nơi cư trú nhận xét"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("hồ sơ kết nạp")
@@ -319,8 +356,9 @@ class AwarenessClass(models.Model):
 
     scope_path = "organiser__path"
 
-    organiser = models.ForeignKey("orgs.Unit", verbose_name=_("đơn vị tổ chức"),
-                                  on_delete=models.PROTECT, related_name="+")
+    organiser = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("đơn vị tổ chức"), on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(_("tên lớp"), max_length=200)
     start = models.DateField(_("từ ngày"))
     end = models.DateField(_("đến ngày"))
@@ -353,10 +391,12 @@ class Enrolment(models.Model):
 
     klass = models.ForeignKey(AwarenessClass, on_delete=models.PROTECT, related_name="enrolments")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="enrolments")
-    result = models.CharField(_("kết quả"), max_length=10, choices=Result.choices,
-                              default=Result.PENDING)
-    certificate_no = models.CharField(_("số giấy chứng nhận"), max_length=50, blank=True,
-                                      default="")
+    result = models.CharField(
+        _("kết quả"), max_length=10, choices=Result.choices, default=Result.PENDING
+    )
+    certificate_no = models.CharField(
+        _("số giấy chứng nhận"), max_length=50, blank=True, default=""
+    )
     certificate_on = models.DateField(_("ngày cấp"), null=True, blank=True)
 
     class Meta:

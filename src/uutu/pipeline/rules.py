@@ -62,24 +62,31 @@ def check_age(case, on: datetime.date, rules: RuleSet) -> str | None:
     return None
 
 
-def latest_certificate(case):
-    return (
-        case.enrolments.filter(result="passed", certificate_on__isnull=False)
-        .order_by("-certificate_on")
-        .first()
-    )
+def latest_certificate(case, on: datetime.date | None = None):
+    """The most recent certificate of ``case`` (issued on or before ``on`` if given)."""
+    qs = case.enrolments.filter(result="passed", certificate_on__isnull=False)
+    if on is not None:
+        qs = qs.filter(certificate_on__lte=on)
+    return qs.order_by("-certificate_on", "-id").first()
 
 
 def certificate_expires_on(certificate_on: datetime.date, rules: RuleSet) -> datetime.date:
     return add_months(certificate_on, rules.certificate_valid_months)
 
 
+def certificate_expired(enrolment, on: datetime.date | None = None) -> bool:
+    """Whether the certificate of a passed ``enrolment`` is no longer valid on ``on``
+    (default: today), under the rules in force on that day. No certificate: False."""
+    if enrolment is None or enrolment.certificate_on is None:
+        return False
+    on = on or datetime.date.today()
+    return on > certificate_expires_on(enrolment.certificate_on, rules_on(on))
+
+
 def check_certificate(case, on: datetime.date, rules: RuleSet) -> str | None:
-    enrolment = latest_certificate(case)
+    enrolment = latest_certificate(case, on)
     if enrolment is None:
-        return (
-            f"{rules.name}: chưa có giấy chứng nhận hoàn thành lớp bồi dưỡng nhận thức về Đảng."
-        )
+        return f"{rules.name}: chưa có giấy chứng nhận hoàn thành lớp bồi dưỡng nhận thức về Đảng."
     if on > certificate_expires_on(enrolment.certificate_on, rules):
         age = months_between(enrolment.certificate_on, on)
         return (
@@ -93,7 +100,15 @@ def check_certificate(case, on: datetime.date, rules: RuleSet) -> str | None:
 def education_exception_applies(case) -> bool:
     if case.education_exception.strip():
         return True
-    units = [u for u in (case.branch, case.branch.parent if case.branch else None) if u]
+    # Her chi hội or its commune; for a candidate of another organisation, the cell
+    # or its commune party committee.
+    units = [
+        u
+        for unit in (case.branch, case.party_unit)
+        if unit is not None
+        for u in (unit, unit.parent)
+        if u is not None
+    ]
     return any(u.remote_area for u in units)
 
 
@@ -116,9 +131,7 @@ def check_education(case, on: datetime.date, rules: RuleSet) -> str | None:
 
 def check_introducers(case, on: datetime.date, rules: RuleSet) -> str | None:
     limit = add_months(on, -rules.introducer_known_months)
-    good = [
-        i for i in case.introducers.all() if i.is_official and i.known_since <= limit
-    ]
+    good = [i for i in case.introducers.all() if i.is_official and i.known_since <= limit]
     if len(good) >= rules.introducers_required:
         return None
     return (
@@ -145,8 +158,9 @@ def check_readmission(case, on: datetime.date, rules: RuleSet) -> str | None:
     return None
 
 
-def check_probation(case, ceremony_on: datetime.date, on: datetime.date,
-                    rules: RuleSet) -> str | None:
+def check_probation(
+    case, ceremony_on: datetime.date, on: datetime.date, rules: RuleSet
+) -> str | None:
     ends = add_months(ceremony_on, rules.probation_months)
     if on < ends:
         return (
@@ -156,8 +170,23 @@ def check_probation(case, ceremony_on: datetime.date, on: datetime.date,
     return None
 
 
-CELL_RESOLUTION_CHECKS = (check_age, check_certificate, check_education, check_introducers,
-                          check_readmission)
+def check_votes(votes_for: int, members: int, rules: RuleSet) -> str | None:
+    """The cell's resolution needs at least two thirds of its official members."""
+    if votes_for * 3 < members * 2:
+        return (
+            f"{rules.name}: nghị quyết chi bộ đề nghị kết nạp cần ít nhất 2/3 đảng viên chính "
+            f"thức tán thành ({votes_for}/{members} chưa đủ)."
+        )
+    return None
+
+
+CELL_RESOLUTION_CHECKS = (
+    check_age,
+    check_certificate,
+    check_education,
+    check_introducers,
+    check_readmission,
+)
 
 
 def enforce(case, on: datetime.date, checks) -> RuleSet:

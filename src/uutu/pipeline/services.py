@@ -12,7 +12,7 @@ from django.db import transaction
 from uutu.accounts import permissions
 from uutu.core import audit
 from uutu.orgs.models import Tree
-from uutu.people.models import Party
+from uutu.people.models import Party, Person
 
 from . import rules as R
 from .models import (
@@ -56,8 +56,15 @@ PREREQUISITES = {
     Step.CEREMONY: (Step.DECISION,),
     Step.OFFICIAL: (Step.CEREMONY,),
 }
-PARTY_STEPS = (Step.SYMPATHISER, Step.DOSSIER, Step.CELL_RESOLUTION,
-               Step.COMMITTEE_RESOLUTION, Step.DECISION, Step.CEREMONY, Step.OFFICIAL)
+PARTY_STEPS = (
+    Step.SYMPATHISER,
+    Step.DOSSIER,
+    Step.CELL_RESOLUTION,
+    Step.COMMITTEE_RESOLUTION,
+    Step.DECISION,
+    Step.CEREMONY,
+    Step.OFFICIAL,
+)
 ACTIVE = (Status.OPEN, Status.PAUSED)
 
 
@@ -85,7 +92,10 @@ def can_record(user, case, step) -> bool:
 
 def _authorise(actor, case, step) -> None:
     if actor is not None and not can_record(actor, case, step):
-        side = "tổ chức Đảng" if step in PARTY_STEPS else "Hội LHPN"
+        if step == Step.CLASS:
+            side = "đơn vị tổ chức lớp"
+        else:
+            side = "tổ chức Đảng" if step in PARTY_STEPS else "Hội LHPN"
         raise ValidationError(
             f"Bước “{_label(step)}” do {side} ghi nhận; tài khoản của bạn không có quyền này."
         )
@@ -137,8 +147,7 @@ def _update_deadline(case, dates: dict) -> None:
         if Step.DECISION not in dates and Step.CELL_RESOLUTION in dates:
             rules = R.rules_on(dates[Step.CELL_RESOLUTION])
             case.due_step = Step.DECISION
-            case.due_on = add_working_days(dates[Step.CELL_RESOLUTION],
-                                           rules.decision_working_days)
+            case.due_on = add_working_days(dates[Step.CELL_RESOLUTION], rules.decision_working_days)
         elif Step.DECISION in dates and Step.CEREMONY not in dates:
             rules = R.rules_on(dates[Step.DECISION])
             case.due_step = Step.CEREMONY
@@ -159,28 +168,50 @@ def _event_unit(case, step):
     return case.branch or case.party_unit
 
 
-def _record(case, step, on, *, actor, doc_no="", note="", unit=None, data=None,
-            organisation=None) -> CaseEvent:
+def _record(
+    case, step, on, *, actor, doc_no="", note="", unit=None, data=None, organisation=None
+) -> CaseEvent:
     before = audit.snapshot(case)
     event = CaseEvent.objects.create(
-        case=case, kind=CaseEvent.Kind.STEP, step=step, date=on, doc_no=doc_no or "",
-        note=note or "", unit=unit or _event_unit(case, step), actor=actor, data=data or {},
+        case=case,
+        kind=CaseEvent.Kind.STEP,
+        step=step,
+        date=on,
+        doc_no=doc_no or "",
+        note=note or "",
+        unit=unit or _event_unit(case, step),
+        actor=actor,
+        data=data or {},
         organisation=organisation or case.organisation,
     )
     dates = step_dates(case)
     case.step = _furthest(dates)
     _update_deadline(case, dates)
     case.save()
-    audit.record(f"pipeline.case.{step}", case, before=before, after=audit.snapshot(case),
-                 unit=event.unit, user=actor)
+    audit.record(
+        f"pipeline.case.{step}",
+        case,
+        before=before,
+        after=audit.snapshot(case),
+        unit=event.unit,
+        user=actor,
+    )
     return event
 
 
 def _lock(case) -> Case:
-    return Case.objects.select_for_update().select_related(
-        "branch", "branch__parent", "party_unit", "party_unit__parent", "party_unit__level",
-        "person",
-    ).get(pk=case.pk)
+    return (
+        Case.objects.select_for_update()
+        .select_related(
+            "branch",
+            "branch__parent",
+            "party_unit",
+            "party_unit__parent",
+            "party_unit__level",
+            "person",
+        )
+        .get(pk=case.pk)
+    )
 
 
 # --- the Hội's steps --------------------------------------------------------------
@@ -190,6 +221,7 @@ def _lock(case) -> Case:
 def open_case(person, *, on: datetime.date, actor, note: str = "") -> Case:
     """Spot a member as a source (tạo nguồn)."""
     _check_date(on)
+    person = Person.objects.select_for_update().select_related("branch").get(pk=person.pk)
     if person.is_archived:
         raise ValidationError("Hội viên đã được lưu trữ.")
     if person.party_status in (Party.PROBATIONARY, Party.OFFICIAL):
@@ -198,9 +230,15 @@ def open_case(person, *, on: datetime.date, actor, note: str = "") -> Case:
         raise ValidationError(f"{person.full_name} đã có hồ sơ đang theo dõi.")
     left = person.party_periods.filter(status=Party.LEFT).order_by("-start").first()
     case = Case(
-        person=person, organisation=Organisation.HOI, full_name=person.full_name,
-        birth_date=person.birth_date, education=person.education, ethnicity=person.ethnicity,
-        left_party_on=left.start if left else None, branch=person.branch, opened_on=on,
+        person=person,
+        organisation=Organisation.HOI,
+        full_name=person.full_name,
+        birth_date=person.birth_date,
+        education=person.education,
+        ethnicity=person.ethnicity,
+        left_party_on=left.start if left else None,
+        branch=person.branch,
+        opened_on=on,
     )
     _authorise(actor, case, Step.SOURCE)
     case.save()
@@ -226,6 +264,10 @@ def assign_mentor(case, *, mentor, on: datetime.date, actor) -> Case:
     case = _lock(case)
     _authorise(actor, case, Step.CULTIVATION)
     _check_date(on)
+    if case.status != Status.OPEN:
+        raise ValidationError(
+            f"Hồ sơ đang ở trạng thái “{case.get_status_display()}”: hãy mở lại trước."
+        )
     if mentor.party_status not in (Party.PROBATIONARY, Party.OFFICIAL):
         raise ValidationError(
             f"{mentor.full_name} chưa là đảng viên: người kèm cặp “1+1” phải là đảng viên nữ."
@@ -235,10 +277,18 @@ def assign_mentor(case, *, mentor, on: datetime.date, actor) -> Case:
     before = audit.snapshot(case)
     case.mentor = mentor
     case.save(update_fields=["mentor", "updated_at"])
-    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.MENTOR, date=on, unit=case.branch,
-                             actor=actor, note=mentor.full_name, data={"mentor": mentor.pk})
-    audit.record("pipeline.case.mentor", case, before=before, after=audit.snapshot(case),
-                 user=actor)
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.MENTOR,
+        date=on,
+        unit=case.branch or case.party_unit,
+        actor=actor,
+        note=mentor.full_name,
+        data={"mentor": mentor.pk},
+    )
+    audit.record(
+        "pipeline.case.mentor", case, before=before, after=audit.snapshot(case), user=actor
+    )
     return case
 
 
@@ -249,11 +299,14 @@ def add_note(case, *, on: datetime.date, text: str, actor) -> CaseEvent:
         raise ValidationError({"text": "Vui lòng nhập nội dung ghi chép."})
     _check_date(on)
     case = _lock(case)
+    if case.status not in ACTIVE:
+        raise ValidationError(f"Hồ sơ đã “{case.get_status_display()}”: không ghi thêm được.")
     unit = case.branch or case.party_unit
     if actor is not None and not permissions.can(actor, "pipeline.note", unit):
         raise ValidationError("Tài khoản của bạn không ghi được ghi chép bồi dưỡng.")
-    event = CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.NOTE, date=on, unit=unit,
-                                     actor=actor, note=text)
+    event = CaseEvent.objects.create(
+        case=case, kind=CaseEvent.Kind.NOTE, date=on, unit=unit, actor=actor, note=text
+    )
     audit.record("pipeline.case.note", case, after={"note": text}, unit=unit, user=actor)
     return event
 
@@ -268,7 +321,9 @@ def cells_for(case):
     if committee is None:
         return Unit.objects.none()
     return Unit.objects.filter(
-        tree=Tree.DANG, level__code="dang_cell", is_active=True,
+        tree=Tree.DANG,
+        level__code="dang_cell",
+        is_active=True,
         path__startswith=committee.path,
     ).order_by("name")
 
@@ -287,8 +342,15 @@ def introduce(case, *, cell, on: datetime.date, doc_no: str = "", actor) -> Case
         raise ValidationError({"cell": f"{cell.name} không thuộc Đảng bộ xã của hội viên."})
     _require(case, Step.INTRODUCED, on)
     case.party_unit = cell
-    _record(case, Step.INTRODUCED, on, actor=actor, doc_no=doc_no, unit=case.branch,
-            data={"cell": cell.pk})
+    _record(
+        case,
+        Step.INTRODUCED,
+        on,
+        actor=actor,
+        doc_no=doc_no,
+        unit=case.branch,
+        data={"cell": cell.pk},
+    )
     return case
 
 
@@ -304,8 +366,14 @@ def record_hoi_comment(case, *, text: str, on: datetime.date, actor) -> Dossier:
     before = audit.snapshot(dossier)
     dossier.hoi_comment, dossier.hoi_comment_on = text.strip(), on
     dossier.save()
-    audit.record("pipeline.dossier.hoi_comment", case, before=before,
-                 after=audit.snapshot(dossier), unit=case.branch, user=actor)
+    audit.record(
+        "pipeline.dossier.hoi_comment",
+        case,
+        before=before,
+        after=audit.snapshot(dossier),
+        unit=case.branch,
+        user=actor,
+    )
     return dossier
 
 
@@ -313,29 +381,57 @@ def record_hoi_comment(case, *, text: str, on: datetime.date, actor) -> Dossier:
 
 
 @transaction.atomic
-def open_external_case(*, cell, organisation: str, full_name: str, birth_date: datetime.date,
-                       on: datetime.date, actor, education: str = "upper_secondary",
-                       ethnicity: str = "Kinh", doc_no: str = "") -> Case:
+def open_external_case(
+    *,
+    cell,
+    organisation: str,
+    full_name: str,
+    birth_date: datetime.date,
+    on: datetime.date,
+    actor,
+    education: str = "upper_secondary",
+    ethnicity: str = "Kinh",
+    doc_no: str = "",
+) -> Case:
     """A candidate introduced to the cell by another mass organisation, entered by
     the party side."""
     if organisation == Organisation.HOI:
-        raise ValidationError({"organisation": "Ứng viên của Hội LHPN do Hội tạo nguồn và "
-                                               "giới thiệu."})
+        raise ValidationError(
+            {"organisation": "Ứng viên của Hội LHPN do Hội tạo nguồn và giới thiệu."}
+        )
     if organisation not in Organisation.values:
         raise ValidationError({"organisation": "Tổ chức không hợp lệ."})
     if not (full_name or "").strip():
         raise ValidationError({"full_name": "Vui lòng nhập họ và tên."})
     _check_date(on)
     _check_date(birth_date, "Ngày sinh")
-    case = Case(organisation=organisation, full_name=full_name.strip(), birth_date=birth_date,
-                education=education, ethnicity=ethnicity, party_unit=cell, opened_on=on)
+    if cell is None or cell.tree != Tree.DANG or cell.level.code != "dang_cell":
+        raise ValidationError({"cell": "Hãy chọn một chi bộ."})
+    if not cell.is_active:
+        raise ValidationError({"cell": f"{cell.name} đã giải thể hoặc sáp nhập."})
+    case = Case(
+        organisation=organisation,
+        full_name=full_name.strip(),
+        birth_date=birth_date,
+        education=education,
+        ethnicity=ethnicity,
+        party_unit=cell,
+        opened_on=on,
+    )
     if actor is not None and not permissions.can(actor, "pipeline.party", cell):
         raise ValidationError("Tài khoản của bạn không ghi nhận được ứng viên cho chi bộ này.")
     case.save()
     audit.record("pipeline.case.opened", case, after=audit.snapshot(case), unit=cell, user=actor)
     for step in (Step.SOURCE, Step.CULTIVATION, Step.INTRODUCED):
-        _record(case, step, on, actor=actor, unit=cell, doc_no=doc_no if step ==
-                Step.INTRODUCED else "", organisation=organisation)
+        _record(
+            case,
+            step,
+            on,
+            actor=actor,
+            unit=cell,
+            doc_no=doc_no if step == Step.INTRODUCED else "",
+            organisation=organisation,
+        )
     return case
 
 
@@ -360,22 +456,40 @@ def review_sympathisers(cell, *, on: datetime.date, actor) -> int:
     _check_date(on)
     if actor is not None and not permissions.can(actor, "pipeline.party", cell):
         raise ValidationError("Tài khoản của bạn không thuộc chi bộ này.")
-    cases = list(Case.objects.filter(party_unit=cell, status=Status.OPEN,
-                                     step__in=[Step.SYMPATHISER, Step.CLASS, Step.DOSSIER]))
+    cases = list(
+        Case.objects.filter(
+            party_unit=cell,
+            status=Status.OPEN,
+            step__in=[Step.SYMPATHISER, Step.CLASS, Step.DOSSIER],
+        )
+    )
     for case in cases:
         case.sympathiser_review_on = on
         case.save(update_fields=["sympathiser_review_on", "updated_at"])
-        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.REVIEW, date=on, unit=cell,
-                                 actor=actor)
-    audit.record("pipeline.sympathisers.reviewed", cell, after={"date": on.isoformat(),
-                                                                 "cases": len(cases)},
-                 user=actor)
+        CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.REVIEW, date=on, unit=cell, actor=actor
+        )
+    audit.record(
+        "pipeline.sympathisers.reviewed",
+        cell,
+        after={"date": on.isoformat(), "cases": len(cases)},
+        user=actor,
+    )
     return len(cases)
 
 
 @transaction.atomic
-def complete_dossier(case, *, on: datetime.date, application_on, history_on, verification_on,
-                     residence_comment_on, introducers: list[dict], actor) -> Case:
+def complete_dossier(
+    case,
+    *,
+    on: datetime.date,
+    application_on,
+    history_on,
+    verification_on,
+    residence_comment_on,
+    introducers: list[dict],
+    actor,
+) -> Case:
     """Record the dossier as complete: 1-KNĐ, 2-KNĐ with verification, 3-KNĐ two
     introducers, 5-KNĐ comments including the Hội's own."""
     case = _lock(case)
@@ -384,10 +498,12 @@ def complete_dossier(case, *, on: datetime.date, application_on, history_on, ver
     _require(case, Step.DOSSIER, on)
     dossier, _ = Dossier.objects.get_or_create(case=case)
     missing = []
-    for value, label in ((application_on, "đơn xin vào Đảng (1-KNĐ)"),
-                         (history_on, "lý lịch (2-KNĐ)"),
-                         (verification_on, "kết quả thẩm tra lý lịch"),
-                         (residence_comment_on, "nhận xét của chi bộ nơi cư trú (5-KNĐ)")):
+    for value, label in (
+        (application_on, "đơn xin vào Đảng (1-KNĐ)"),
+        (history_on, "lý lịch (2-KNĐ)"),
+        (verification_on, "kết quả thẩm tra lý lịch"),
+        (residence_comment_on, "nhận xét của chi bộ nơi cư trú (5-KNĐ)"),
+    ):
         if value is None:
             missing.append(label)
         elif value > on:
@@ -395,6 +511,18 @@ def complete_dossier(case, *, on: datetime.date, application_on, history_on, ver
     if case.organisation == Organisation.HOI and not dossier.hoi_comment:
         missing.append("nhận xét của Hội LHPN (5-KNĐ) — do Hội ghi")
     introducers = [i for i in introducers if (i.get("full_name") or "").strip()]
+    for row in introducers:
+        known = row.get("known_since")
+        if known is None:
+            raise ValidationError(
+                f"Người giới thiệu {row['full_name'].strip()}: hãy ghi ngày bắt đầu cùng công "
+                "tác, sinh hoạt."
+            )
+        if known > on:
+            raise ValidationError(
+                f"Người giới thiệu {row['full_name'].strip()}: ngày cùng công tác không được "
+                "sau ngày hoàn thiện hồ sơ."
+            )
     if len(introducers) < 2:
         missing.append("hai người giới thiệu (3-KNĐ)")
     if missing:
@@ -405,22 +533,37 @@ def complete_dossier(case, *, on: datetime.date, application_on, history_on, ver
     dossier.save()
     case.introducers.all().delete()  # replaced as a whole (never audited rows)
     for row in introducers:
-        Introducer.objects.create(case=case, full_name=row["full_name"].strip(),
-                                  is_official=bool(row.get("is_official", True)),
-                                  party_unit_name=row.get("party_unit_name", ""),
-                                  known_since=row["known_since"])
-    audit.record("pipeline.dossier.completed", case, before=before,
-                 after={**audit.snapshot(dossier),
-                        "introducers": [i["full_name"] for i in introducers]},
-                 unit=case.party_unit, user=actor)
+        Introducer.objects.create(
+            case=case,
+            full_name=row["full_name"].strip(),
+            is_official=bool(row.get("is_official", True)),
+            party_unit_name=row.get("party_unit_name", ""),
+            known_since=row["known_since"],
+        )
+    audit.record(
+        "pipeline.dossier.completed",
+        case,
+        before=before,
+        after={**audit.snapshot(dossier), "introducers": [i["full_name"] for i in introducers]},
+        unit=case.party_unit,
+        user=actor,
+    )
     _record(case, Step.DOSSIER, on, actor=actor)
     return case
 
 
 @transaction.atomic
-def cell_resolution(case, *, on: datetime.date, doc_no: str, votes_for: int,
-                    members: int, actor, age_approval: str = "",
-                    education_exception: str = "") -> Case:
+def cell_resolution(
+    case,
+    *,
+    on: datetime.date,
+    doc_no: str,
+    votes_for: int,
+    members: int,
+    actor,
+    age_approval: str = "",
+    education_exception: str = "",
+) -> Case:
     """6-KNĐ: the cell proposes admission. Every eligibility rule is checked here."""
     case = _lock(case)
     _authorise(actor, case, Step.CELL_RESOLUTION)
@@ -428,18 +571,26 @@ def cell_resolution(case, *, on: datetime.date, doc_no: str, votes_for: int,
     _require(case, Step.CELL_RESOLUTION, on)
     if members <= 0 or votes_for < 0 or votes_for > members:
         raise ValidationError("Số phiếu tán thành và số đảng viên chính thức không hợp lệ.")
-    if votes_for * 3 < members * 2:
-        raise ValidationError(
-            f"Nghị quyết chi bộ cần ít nhất 2/3 đảng viên chính thức tán thành "
-            f"({votes_for}/{members} chưa đủ)."
-        )
+    error = R.check_votes(votes_for, members, R.rules_on(on))
+    if error:
+        raise ValidationError(error)
+    if case.person_id:  # check her registry data as it is now, not as it was when spotted
+        person = case.person
+        case.full_name, case.birth_date = person.full_name, person.birth_date
+        case.education, case.ethnicity = person.education, person.ethnicity
     if age_approval:
         case.age_approval = age_approval.strip()
     if education_exception:
         case.education_exception = education_exception.strip()
     R.enforce(case, on, R.CELL_RESOLUTION_CHECKS)
-    _record(case, Step.CELL_RESOLUTION, on, actor=actor, doc_no=doc_no,
-            data={"votes_for": votes_for, "members": members})
+    _record(
+        case,
+        Step.CELL_RESOLUTION,
+        on,
+        actor=actor,
+        doc_no=doc_no,
+        data={"votes_for": votes_for, "members": members},
+    )
     return case
 
 
@@ -470,8 +621,9 @@ def ceremony(case, *, on: datetime.date, actor) -> Case:
     _record(case, Step.CEREMONY, on, actor=actor)
     if case.person_id:
         decision = case.events.filter(step=Step.DECISION).last()
-        set_party_status(case.person, status=Party.PROBATIONARY, on=on, doc_no=decision.doc_no,
-                         actor=actor)
+        set_party_status(
+            case.person, status=Party.PROBATIONARY, on=on, doc_no=decision.doc_no, actor=actor
+        )
     return case
 
 
@@ -484,18 +636,27 @@ def recognise(case, *, on: datetime.date, doc_no: str, actor) -> Case:
     _authorise(actor, case, Step.OFFICIAL)
     _check_date(on)
     dates = _require(case, Step.OFFICIAL, on)
-    rules = R.rules_on(on)
+    # The probation she entered at the ceremony is the one of the rules then in force
+    # (the deadline in _update_deadline is computed the same way).
+    rules = R.rules_on(dates[Step.CEREMONY])
     error = R.check_probation(case, dates[Step.CEREMONY], on, rules)
     if error:
         raise ValidationError(error)
     effective = add_months(dates[Step.CEREMONY], rules.probation_months)
-    _record(case, Step.OFFICIAL, on, actor=actor, doc_no=doc_no,
-            data={"effective": effective.isoformat()})
+    _record(
+        case,
+        Step.OFFICIAL,
+        on,
+        actor=actor,
+        doc_no=doc_no,
+        data={"effective": effective.isoformat()},
+    )
     case.status = Status.DONE
     case.save(update_fields=["status", "updated_at"])
     if case.person_id:
-        set_party_status(case.person, status=Party.OFFICIAL, on=effective, doc_no=doc_no,
-                         actor=actor)
+        set_party_status(
+            case.person, status=Party.OFFICIAL, on=effective, doc_no=doc_no, actor=actor
+        )
     return case
 
 
@@ -527,11 +688,18 @@ def exit_case(case, *, status: str, reason: str, on: datetime.date, actor) -> Ca
     case.status, case.status_reason = status, reason.strip()
     _update_deadline(case, {})
     case.save()
-    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.EXIT, status=status, date=on,
-                             unit=case.party_unit or case.branch, actor=actor,
-                             note=reason.strip())
-    audit.record("pipeline.case.exited", case, before=before, after=audit.snapshot(case),
-                 user=actor)
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.EXIT,
+        status=status,
+        date=on,
+        unit=case.party_unit or case.branch,
+        actor=actor,
+        note=reason.strip(),
+    )
+    audit.record(
+        "pipeline.case.exited", case, before=before, after=audit.snapshot(case), user=actor
+    )
     return case
 
 
@@ -541,8 +709,10 @@ def reopen_case(case, *, on: datetime.date, note: str = "", actor) -> Case:
     case = _lock(case)
     if case.status not in EXIT_STATUSES:
         raise ValidationError("Chỉ mở lại được hồ sơ đang tạm dừng hoặc đã dừng.")
-    if case.person_id and Case.objects.filter(person=case.person, status__in=ACTIVE).exclude(
-            pk=case.pk).exists():
+    if (
+        case.person_id
+        and Case.objects.filter(person=case.person, status__in=ACTIVE).exclude(pk=case.pk).exists()
+    ):
         raise ValidationError("Hội viên đã có một hồ sơ khác đang theo dõi.")
     if actor is not None and not any(
         permissions.can(actor, action, unit)
@@ -556,10 +726,17 @@ def reopen_case(case, *, on: datetime.date, note: str = "", actor) -> Case:
     case.status, case.status_reason = Status.OPEN, ""
     _update_deadline(case, step_dates(case))
     case.save()
-    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.REOPEN, date=on,
-                             unit=case.party_unit or case.branch, actor=actor, note=note)
-    audit.record("pipeline.case.reopened", case, before=before, after=audit.snapshot(case),
-                 user=actor)
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.REOPEN,
+        date=on,
+        unit=case.party_unit or case.branch,
+        actor=actor,
+        note=note,
+    )
+    audit.record(
+        "pipeline.case.reopened", case, before=before, after=audit.snapshot(case), user=actor
+    )
     return case
 
 
@@ -567,16 +744,16 @@ def reopen_case(case, *, on: datetime.date, note: str = "", actor) -> Case:
 
 
 @transaction.atomic
-def create_class(*, organiser, title: str, start, end, place: str = "",
-                 actor) -> AwarenessClass:
+def create_class(*, organiser, title: str, start, end, place: str = "", actor) -> AwarenessClass:
     if not (title or "").strip():
         raise ValidationError({"title": "Vui lòng nhập tên lớp."})
     if end < start:
         raise ValidationError({"end": "Ngày kết thúc phải sau ngày bắt đầu."})
     if actor is not None and not permissions.can(actor, "pipeline.class", organiser):
         raise ValidationError({"organiser": "Đơn vị tổ chức ngoài phạm vi của bạn."})
-    klass = AwarenessClass.objects.create(organiser=organiser, title=title.strip(), start=start,
-                                          end=end, place=place)
+    klass = AwarenessClass.objects.create(
+        organiser=organiser, title=title.strip(), start=start, end=end, place=place
+    )
     audit.record("pipeline.class.created", klass, after=audit.snapshot(klass), user=actor)
     return klass
 
@@ -592,19 +769,33 @@ def enrol(case, *, klass, actor) -> Enrolment:
     if klass.enrolments.filter(case=case).exists():
         raise ValidationError(f"{case.full_name} đã có tên trong lớp này.")
     enrolment = Enrolment.objects.create(klass=klass, case=case)
-    audit.record("pipeline.class.enrolled", case, after={"class": str(klass)},
-                 unit=klass.organiser, user=actor)
+    audit.record(
+        "pipeline.class.enrolled",
+        case,
+        after={"class": str(klass)},
+        unit=klass.organiser,
+        user=actor,
+    )
     return enrolment
 
 
 @transaction.atomic
-def record_result(enrolment, *, result: str, certificate_no: str = "",
-                  certificate_on: datetime.date | None = None, actor) -> Enrolment:
+def record_result(
+    enrolment,
+    *,
+    result: str,
+    certificate_no: str = "",
+    certificate_on: datetime.date | None = None,
+    actor,
+) -> Enrolment:
     """Record a class result; a passed result with a certificate moves the case to
     the class step."""
-    enrolment = Enrolment.objects.select_for_update().select_related("klass", "case").get(
-        pk=enrolment.pk)
+    enrolment = (
+        Enrolment.objects.select_for_update().select_related("klass", "case").get(pk=enrolment.pk)
+    )
     klass, case = enrolment.klass, enrolment.case
+    if result not in Enrolment.Result.values:
+        raise ValidationError({"result": "Kết quả không hợp lệ."})
     if actor is not None and not permissions.can(actor, "pipeline.class", klass.organiser):
         raise ValidationError("Tài khoản của bạn không quản lý lớp này.")
     if enrolment.result == Enrolment.Result.PASSED and enrolment.certificate_no:
@@ -615,22 +806,38 @@ def record_result(enrolment, *, result: str, certificate_no: str = "",
         _check_date(certificate_on, "Ngày cấp giấy chứng nhận")
         if certificate_on < klass.start:
             raise ValidationError("Ngày cấp giấy chứng nhận không được trước ngày khai giảng.")
-        if Enrolment.objects.filter(certificate_no=certificate_no.strip(),
-                                    klass=klass).exclude(pk=enrolment.pk).exists():
+        if (
+            Enrolment.objects.filter(certificate_no=certificate_no.strip(), klass=klass)
+            .exclude(pk=enrolment.pk)
+            .exists()
+        ):
             raise ValidationError(f"Số giấy chứng nhận {certificate_no} đã được dùng trong lớp.")
     before = audit.snapshot(enrolment)
     enrolment.result = result
     enrolment.certificate_no = (certificate_no or "").strip()
     enrolment.certificate_on = certificate_on
     enrolment.save()
-    audit.record("pipeline.class.result", case, before=before,
-                 after=audit.snapshot(enrolment), unit=klass.organiser, user=actor)
+    audit.record(
+        "pipeline.class.result",
+        case,
+        before=before,
+        after=audit.snapshot(enrolment),
+        unit=klass.organiser,
+        user=actor,
+    )
     if result == Enrolment.Result.PASSED:
         case = _lock(case)
         if Step.CLASS not in step_dates(case):  # a renewed certificate needs no re-check
             _require(case, Step.CLASS, certificate_on)
-        _record(case, Step.CLASS, certificate_on, actor=actor, doc_no=enrolment.certificate_no,
-                unit=klass.organiser, data={"class": klass.pk})
+        _record(
+            case,
+            Step.CLASS,
+            certificate_on,
+            actor=actor,
+            doc_no=enrolment.certificate_no,
+            unit=klass.organiser,
+            data={"class": klass.pk},
+        )
     return enrolment
 
 

@@ -1,5 +1,7 @@
 """Working days: Monday to Friday, less Vietnamese public holidays (including the
-lunar Tết days and substitute days off) from the ``holidays`` package."""
+lunar Tết days and substitute days off), plus the Saturdays worked in exchange for
+a bridge day off (e.g. Saturday 26/04/2025 for Friday 02/05/2025), all from the
+``holidays`` package."""
 
 import calendar
 import datetime
@@ -9,12 +11,22 @@ import holidays
 
 
 @cache
+def _calendar_of(year: int) -> tuple[frozenset[datetime.date], frozenset[datetime.date]]:
+    """The days off (holidays) and the weekend days worked in ``year``."""
+    vn = holidays.country_holidays("VN", years=[year])
+    worked = getattr(vn, "weekend_workdays", set())
+    return frozenset(vn.keys()), frozenset(d for d in worked if d.year == year)
+
+
 def _holidays_of(year: int) -> frozenset[datetime.date]:
-    return frozenset(holidays.country_holidays("VN", years=[year]).keys())
+    return _calendar_of(year)[0]
 
 
 def is_working_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and day not in _holidays_of(day.year)
+    days_off, weekend_worked = _calendar_of(day.year)
+    if day in weekend_worked:
+        return True
+    return day.weekday() < 5 and day not in days_off
 
 
 def add_working_days(start: datetime.date, days: int) -> datetime.date:

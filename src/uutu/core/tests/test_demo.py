@@ -1,5 +1,6 @@
 """The demo data set (``manage.py load_demo`` / :func:`uutu.core.demo.build_demo`)."""
 
+import datetime
 import io
 from collections import Counter
 
@@ -17,6 +18,18 @@ from uutu.orgs.models import Tree, Unit, UnitVersion
 from uutu.people.models import Membership, Party, PartyStatusPeriod, Person, Position
 from uutu.people.services import validate_person
 from uutu.people.validators import validate_cccd
+from uutu.pipeline.models import (
+    EXIT_STATUSES,
+    AwarenessClass,
+    Case,
+    CaseEvent,
+    Enrolment,
+    Organisation,
+    Status,
+    Step,
+)
+from uutu.pipeline.rules import certificate_expired
+from uutu.pipeline.services import step_dates
 
 MEMBERS = 300
 COMMUNES = 3  # small builds: chi hội and members in three communes only
@@ -24,7 +37,14 @@ COMMUNES = 3  # small builds: chi hội and members in three communes only
 
 @pytest.fixture
 def demo(db):
+    """The small build, with its pipeline cases."""
     return build_demo(members=MEMBERS, seed=7, communes=COMMUNES)
+
+
+@pytest.fixture
+def demo_people(db):
+    """The small build without pipeline cases (faster; the registry as generated)."""
+    return build_demo(members=MEMBERS, seed=7, communes=COMMUNES, cases=0)
 
 
 def _smallest_province():
@@ -53,6 +73,10 @@ def _counts():
             User,
             RoleAssignment,
             AuditEntry,
+            Case,
+            CaseEvent,
+            AwarenessClass,
+            Enrolment,
         )
     }
 
@@ -76,9 +100,11 @@ def test_second_run_changes_nothing(demo):
     assert _people() == names_before
     assert "không tạo thêm" in out.getvalue()
     assert before["Person"] == MEMBERS
+    assert before["Case"] == demo.cases_created > 0
 
 
-def test_every_branch_has_its_officers_and_cell(demo):
+def test_every_branch_has_its_officers_and_cell(demo_people):
+    demo = demo_people
     branches = list(_branches().select_related("counterpart__level", "parent__level"))
     assert len(demo.communes) == COMMUNES
     assert demo.branches == len(branches) >= 8 * COMMUNES
@@ -99,7 +125,7 @@ def test_every_branch_has_its_officers_and_cell(demo):
         assert position.person.joined_hoi_on <= position.start
 
 
-def test_party_share_among_branch_officers(demo):
+def test_party_share_among_branch_officers(demo_people):
     officers = Person.objects.filter(
         positions__kind__in=["branch_head", "branch_deputy"], positions__end__isnull=True
     ).distinct()
@@ -116,7 +142,7 @@ def test_party_share_among_branch_officers(demo):
             assert earlier.end == later.start
 
 
-def test_people_data_is_valid_and_realistic(demo):
+def test_people_data_is_valid_and_realistic(demo_people):
     people = list(Person.objects.all())
     assert len(people) == MEMBERS
     cccds = [p.cccd for p in people if p.cccd]
@@ -144,7 +170,7 @@ def test_people_data_is_valid_and_realistic(demo):
 
 def test_demo_users_log_in_with_the_printed_password(db):
     out = io.StringIO()
-    result = build_demo(members=MEMBERS, seed=11, communes=2, stdout=out)
+    result = build_demo(members=MEMBERS, seed=11, communes=2, stdout=out, cases=0)
     printed = out.getvalue()
     assert result.password in printed
     expected = {
@@ -177,7 +203,7 @@ def test_demo_users_log_in_with_the_printed_password(db):
 
 
 def test_members_are_dense_in_the_two_demo_communes(db):
-    result = build_demo(members=1200, seed=5, communes=4)
+    result = build_demo(members=1200, seed=5, communes=4, cases=0)
     per_commune = Counter(Person.objects.values_list("branch__parent_id", flat=True))
     a, b, *others = result.communes
     assert sum(per_commune.values()) == 1200
@@ -192,7 +218,7 @@ def test_every_commune_of_a_province_gets_branches_and_officers(db):
     there are officers, the demo creates the officers and says so."""
     province = _smallest_province()
     out = io.StringIO()
-    result = build_demo(province_code=province.code, members=10, seed=3, stdout=out)
+    result = build_demo(province_code=province.code, members=10, seed=3, stdout=out, cases=0)
     communes = list(
         Unit.objects.filter(tree=Tree.HOI, level__code="hoi_commune").select_related("counterpart")
     )
@@ -232,3 +258,77 @@ def test_every_commune_of_a_province_gets_branches_and_officers(db):
     officers = Person.objects.all()
     party = officers.filter(party_status__in=[Party.PROBATIONARY, Party.OFFICIAL]).count()
     assert 0.23 <= party / officers.count() <= 0.44
+
+
+def test_cases_at_every_step_exit_and_deadline(demo):
+    """One build, checked in one test: the case-generation is the slow part."""
+    assert not demo.case_errors
+    cases = Case.objects.all()
+    assert 60 <= cases.count() == demo.cases_total == demo.cases_created <= 80
+    open_steps = set(cases.filter(status=Status.OPEN).values_list("step", flat=True))
+    assert open_steps | {Step.OFFICIAL} == set(Step.values)
+    assert cases.filter(status=Status.DONE, step=Step.OFFICIAL).exists()
+    statuses = set(cases.values_list("status", flat=True))
+    assert set(EXIT_STATUSES) <= statuses
+    for case in cases.exclude(status=Status.OPEN).exclude(status=Status.DONE):
+        assert case.status_reason and case.events.filter(kind=CaseEvent.Kind.EXIT).exists()
+    # the case step is the furthest recorded step, and steps come in order
+    for case in cases.prefetch_related("events"):
+        dates = step_dates(case)
+        assert case.step in dates
+        ordered = [dates[s] for s in Step.values if s in dates and s != Step.CLASS]
+        assert ordered == sorted(ordered), case
+        assert max(dates.values()) <= datetime.date.today()
+
+    # deadlines: overdue and due soon, none on closed cases
+    today = datetime.date.today()
+    open_cases = Case.objects.filter(status=Status.OPEN)
+    overdue = open_cases.filter(due_on__lt=today)
+    assert demo.cases_overdue == overdue.count() >= 3
+    assert {Step.DECISION, Step.CEREMONY, Step.OFFICIAL} == set(
+        overdue.values_list("due_step", flat=True)
+    )
+    assert open_cases.filter(
+        due_on__gte=today, due_on__lte=today + datetime.timedelta(days=14)
+    ).exists()
+    assert not Case.objects.exclude(status=Status.OPEN).exclude(due_on=None).exists()
+
+    # denser where the demo users work
+    branch = RoleAssignment.objects.get(user__username="chihoi").unit
+    cell = RoleAssignment.objects.get(user__username="chibo").unit
+    commune_a, commune_b, commune_c = demo.communes
+    in_commune = Counter(Case.objects.exclude(branch=None).values_list("branch__parent", flat=True))
+    assert min(in_commune[commune_a.pk], in_commune[commune_b.pk]) > in_commune[commune_c.pk] > 0
+    per_branch = Counter(Case.objects.exclude(branch=None).values_list("branch", flat=True))
+    # (a small build has few members per chi hội: her chi hội is above the average)
+    assert per_branch[branch.pk] >= 3
+    assert per_branch[branch.pk] > sum(per_branch.values()) / len(per_branch)
+    assert Case.objects.filter(party_unit=cell).count() >= 3
+    # party-side steps of her cell's cases are recorded in that cell
+    assert CaseEvent.objects.filter(unit=cell, step=Step.CELL_RESOLUTION).exists()
+
+    # classes, certificates, mentors, notes, external candidates
+    assert AwarenessClass.objects.count() >= 2
+    passed = Enrolment.objects.filter(result=Enrolment.Result.PASSED)
+    numbers = list(passed.values_list("klass_id", "certificate_no"))
+    assert len(numbers) == len(set(numbers)) and all(no for _k, no in numbers)
+    assert any(certificate_expired(e) for e in passed)  # one certificate over 60 months
+    assert Enrolment.objects.filter(result=Enrolment.Result.PENDING).exists()
+    assert Enrolment.objects.filter(result=Enrolment.Result.FAILED).exists()
+    mentored = Case.objects.exclude(mentor=None).select_related("mentor")
+    assert mentored.exists()
+    for case in mentored:
+        assert case.mentor.party_status == Party.OFFICIAL
+        assert case.mentor.branch.parent_id == case.branch.parent_id
+    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.NOTE).exists()
+    external = Case.objects.exclude(organisation=Organisation.HOI)
+    assert {Organisation.DOAN, Organisation.NONG_DAN} <= set(
+        external.values_list("organisation", flat=True)
+    )
+    for case in external:
+        assert case.person is None and case.party_unit.level.code == "dang_cell"
+        assert case.reached(Step.INTRODUCED)
+    # admitted members' party status follows their ceremony
+    for case in Case.objects.filter(step__in=[Step.CEREMONY, Step.OFFICIAL]).exclude(person=None):
+        expected = Party.OFFICIAL if case.step == Step.OFFICIAL else Party.PROBATIONARY
+        assert case.person.party_status == expected

@@ -1,13 +1,11 @@
 """The party side of the pipeline through the views: the candidates of the cells,
 the cell's and the committee's steps, the sympathiser review and the classes."""
 
-import dataclasses
 import datetime
 
 import pytest
 from django.urls import reverse
 
-from uutu.accounts import roles
 from uutu.orgs import services as org_services
 from uutu.people.models import Party
 from uutu.pipeline import services
