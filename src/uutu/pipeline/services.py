@@ -201,7 +201,7 @@ def _record(
 
 def _lock(case) -> Case:
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related(
             "branch",
             "branch__parent",
