@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "uutu.accounts",
     "uutu.people",
     "uutu.pipeline",
+    "uutu.targets",
+    "uutu.reports",
 ]
 
 MIDDLEWARE = [

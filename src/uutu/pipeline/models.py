@@ -280,6 +280,22 @@ class CaseEvent(models.Model):
     unit = models.ForeignKey(
         "orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="+"
     )
+    hoi_unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("chi hội lúc đó"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Chi hội của hội viên vào ngày của sự kiện: nơi Hội tính kết quả."),
+    )
+    position = models.CharField(
+        _("chức vụ lúc đó"),
+        max_length=20,
+        blank=True,
+        default="",
+        help_text=_("Chi hội trưởng, chi hội phó… vào ngày của sự kiện; trống là hội viên."),
+    )
     organisation = models.CharField(
         max_length=20, choices=Organisation.choices, default=Organisation.HOI
     )
@@ -296,6 +312,7 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["step", "date"]),
             models.Index(fields=["unit", "step", "date"]),
+            models.Index(fields=["hoi_unit", "step", "date"]),
         ]
 
     def __str__(self):

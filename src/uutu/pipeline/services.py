@@ -8,11 +8,12 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from uutu.accounts import permissions
 from uutu.core import audit
 from uutu.orgs.models import Tree
-from uutu.people.models import Party, Person
+from uutu.people.models import Party, Person, Position, PositionKind
 
 from . import rules as R
 from .models import (
@@ -66,6 +67,12 @@ PARTY_STEPS = (
     Step.OFFICIAL,
 )
 ACTIVE = (Status.OPEN, Status.PAUSED)
+POSITION_PRIORITY = (
+    PositionKind.BRANCH_HEAD,
+    PositionKind.BRANCH_DEPUTY,
+    PositionKind.GROUP_HEAD,
+    PositionKind.GROUP_DEPUTY,
+)
 
 
 def _label(step) -> str:
@@ -168,10 +175,30 @@ def _event_unit(case, step):
     return case.branch or case.party_unit
 
 
+def _hoi_context(case, on):
+    """The chi hội she belonged to on ``on`` and the highest position she held there
+    (chi hội trưởng, chi hội phó…): the Hội's figures count the event there."""
+    if case.person_id is None:
+        return None, ""
+    membership = (
+        case.person.memberships.filter(start__lte=on)
+        .filter(Q(end__isnull=True) | Q(end__gt=on))
+        .order_by("-start")
+        .first()
+    )
+    branch_id = membership.branch_id if membership else case.branch_id
+    kinds = set(
+        Position.objects.current(on).filter(person_id=case.person_id).values_list("kind", flat=True)
+    )
+    position = next((k for k in POSITION_PRIORITY if k in kinds), "")
+    return branch_id, position
+
+
 def _record(
     case, step, on, *, actor, doc_no="", note="", unit=None, data=None, organisation=None
 ) -> CaseEvent:
     before = audit.snapshot(case)
+    hoi_unit, position = _hoi_context(case, on)
     event = CaseEvent.objects.create(
         case=case,
         kind=CaseEvent.Kind.STEP,
@@ -180,6 +207,8 @@ def _record(
         doc_no=doc_no or "",
         note=note or "",
         unit=unit or _event_unit(case, step),
+        hoi_unit_id=hoi_unit,
+        position=position,
         actor=actor,
         data=data or {},
         organisation=organisation or case.organisation,

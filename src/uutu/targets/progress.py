@@ -1,0 +1,177 @@
+"""Achieved against quota, for any unit and period.
+
+:func:`figures` gathers every figure of a unit's subtree for a period — the
+pipeline's events, the branch heads on the end date, the per-cell Party figures,
+the manual figures — in a fixed, small number of queries, optionally split by child
+unit. :func:`progress` sets them against the unit's quotas. The reports, the
+dashboard and the emulation ranking all read from here, so every screen shows the
+same number.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from uutu.orgs.models import Unit
+from uutu.pipeline import figures as F
+
+from .indicators import BY_CODE, INDICATORS
+from .models import ManualFigure, Period, Quota
+
+COMMUNE_LEVELS = ("hoi_commune", "hoi_affiliate")
+
+
+@dataclass
+class Row:
+    """One indicator of one unit: the quota, what was achieved, and the share."""
+
+    code: str
+    name: str
+    quota: Decimal | None
+    achieved: float | int | None
+    detail: str = ""  # e.g. "748 / 1.711" for a share
+    percent_indicator: bool = False
+
+    @property
+    def completion(self) -> float | None:
+        if self.quota in (None, 0) or self.achieved is None:
+            return None
+        return round(100.0 * float(self.achieved) / float(self.quota), 1)
+
+    @property
+    def status(self) -> str:
+        c = self.completion
+        if c is None:
+            return "none"
+        return "done" if c >= 100 else "behind"
+
+
+def _manual(scope: F.Scope, period: Period, by_child: bool) -> dict:
+    rows = (
+        ManualFigure.objects.filter(scope.filter("unit"), period=period)
+        .values("unit_id", "unit__path", "unit__level__code", "indicator")
+        .annotate(v=Sum("value"))
+        .order_by()
+    )
+    total: dict = defaultdict(float)
+    children: dict = defaultdict(lambda: defaultdict(float))
+    for row in rows:
+        code = row["indicator"]
+        ind = BY_CODE[code]
+        value = float(row["v"])
+        key = code if ind.source == "manual" else f"{code}__yes"
+        if ind.source == "manual_flag":
+            if row["unit__level__code"] not in COMMUNE_LEVELS:
+                continue
+            value = 1.0 if value >= 1 else 0.0
+        total[key] += value
+        if by_child:
+            child = scope.child(row["unit_id"], row["unit__path"])
+            if child is not None:
+                children[child][key] += value
+    return {"total": dict(total), "children": {k: dict(v) for k, v in children.items()}}
+
+
+def _communes(scope: F.Scope, by_child: bool) -> dict:
+    """How many communes (cơ sở Hội) lie under the unit: the denominator of the
+    "share of communes" indicators."""
+    if scope.ids is None:
+        qs = Unit.objects.filter(path__startswith=scope.unit.path, is_active=True)
+    else:
+        qs = Unit.objects.filter(pk__in=scope.ids)
+    total, children = 0, defaultdict(int)
+    for uid, path in qs.filter(level__code__in=COMMUNE_LEVELS).values_list("pk", "path"):
+        total += 1
+        child = scope.child(uid, path) if by_child else None
+        if child is not None:
+            children[child] += 1
+    return {"total": total, "children": dict(children)}
+
+
+def figures(unit: Unit, period: Period, *, by_child: bool = False) -> dict:
+    """Every figure of ``unit``'s subtree for ``period``:
+    ``{"total": {...}, "children": {child_id: {...}}}``."""
+    scope = F.scope_as_of(unit, period.end)
+    parts = [
+        F.event_figures(unit, period.start, period.end, by_child=by_child, scope=scope),
+        F.branch_head_figures(unit, period.end, since=period.start, by_child=by_child, scope=scope),
+        _manual(scope, period, by_child),
+    ]
+    communes = _communes(scope, by_child)
+    total: dict = {"communes": communes["total"]}
+    children: dict = defaultdict(dict)
+    for part in parts:
+        total.update(part["total"])
+        for child, values in part["children"].items():
+            children[child].update(values)
+    for child, n in communes["children"].items():
+        children[child]["communes"] = n
+    return {"total": total, "children": dict(children)}
+
+
+def _per_cell(unit: Unit, period: Period, indicator, quota) -> tuple[int | None, str]:
+    party = unit.counterpart if unit.tree == "hoi" else unit
+    if party is None:
+        return None, ""
+    cells = F.cell_figures(party, period.start, period.end)
+    need = float(quota.value) if quota else 1.0
+    if indicator.figure == "admitted":
+        met = sum(1 for c in cells.values() if c["admitted"] >= need)
+    else:
+        met = sum(1 for c in cells.values() if all(v >= need for v in c["introduced"].values()))
+    return met, f"{met} / {len(cells)} chi bộ"
+
+
+def achieved(indicator, values: dict) -> tuple[float | int | None, str]:
+    """The achieved figure of one indicator from a figures dict, with its n / N."""
+    if indicator.source == "event":
+        return values.get(indicator.figure, 0), ""
+    if indicator.source == "branch_heads":
+        if indicator.code == "branch_heads_party_pct":
+            n, whole = values.get("branch_heads_party", 0), values.get("branch_heads", 0)
+        else:
+            n = values.get("branch_heads_nonparty_cultivated", 0)
+            whole = values.get("branch_heads_nonparty", 0)
+        return F.percent(n, whole), f"{n} / {whole}"
+    if indicator.source == "manual":
+        v = values.get(indicator.code)
+        return (int(v) if v is not None and v == int(v) else v), ""
+    if indicator.source == "manual_flag":
+        yes, whole = int(values.get(f"{indicator.code}__yes", 0)), values.get("communes", 0)
+        return F.percent(yes, whole), f"{yes} / {whole}"
+    return None, ""
+
+
+def progress(
+    unit: Unit,
+    period: Period,
+    *,
+    values: dict | None = None,
+    quotas: dict | None = None,
+    only_with_quota: bool = False,
+) -> list[Row]:
+    """The unit's indicators for the period, each with its quota and achievement."""
+    if values is None:
+        values = figures(unit, period)["total"]
+    if quotas is None:
+        quotas = {q.indicator: q for q in Quota.objects.filter(unit=unit, period=period)}
+    rows = []
+    for ind in INDICATORS:
+        quota = quotas.get(ind.code)
+        if only_with_quota and quota is None:
+            continue
+        if ind.source == "per_cell":
+            value, detail = _per_cell(unit, period, ind, quota)
+        else:
+            value, detail = achieved(ind, values)
+        rows.append(
+            Row(ind.code, str(ind.name), quota.value if quota else None, value, detail, ind.percent)
+        )
+    return rows
+
+
+def period_for_year(year: int | None = None) -> Period:
+    return Period.year(year or datetime.date.today().year)
