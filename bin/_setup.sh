@@ -35,6 +35,30 @@ else
   UV=("$PYTHON" -m uv)
 fi
 
+# System packages: Pango for WeasyPrint's PDF exports and Liberation fonts (Times New
+# Roman metrics, full Vietnamese) for the official layout; bin/test adds Chromium.
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> Cài gói Debian: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "Thiếu gói Debian (missing packages): ${missing[*]} — cài bằng apt-get với quyền root." >&2
+  fi
+}
+apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 ${UUTU_EXTRA_DEB:-}
+
 echo "==> Cài thư viện (uv sync)"
 "${UV[@]}" sync --frozen --python "$PYTHON" --quiet
 VENV_PY="$PWD/.venv/bin/python"
+
+# Front-end files from the npm registry (Chart.js), installed, never committed.
+if [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json -o package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> Cài thư viện giao diện (npm ci)"
+  npm ci --silent --no-audit --no-fund
+fi

@@ -166,6 +166,10 @@ try:
     ]
 except ImportError:  # pragma: no cover - the dependency is mandatory
     STATICFILES_DIRS = [BASE_DIR / "src" / "uutu" / "static"]
+# Chart.js comes from the npm registry (package.json; installed by bin/run and bin/test).
+_CHARTJS = BASE_DIR / "node_modules" / "chart.js" / "dist"
+if _CHARTJS.is_dir():
+    STATICFILES_DIRS.append(("vendor/chartjs", _CHARTJS))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
