@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "uutu.pipeline",
     "uutu.targets",
     "uutu.reports",
+    "uutu.emulation",
 ]
 
 MIDDLEWARE = [

@@ -10,5 +10,8 @@ urlpatterns = [
     path("to-chuc/", include("uutu.orgs.urls")),
     path("hoi-vien/", include("uutu.people.urls")),
     path("phat-trien-dang/", include("uutu.pipeline.urls")),
+    path("chi-tieu/", include("uutu.targets.urls")),
+    path("bao-cao/", include("uutu.reports.urls")),
+    path("thi-dua/", include("uutu.emulation.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""Year-end emulation (thi đua): criteria with weights, scores and ranking."""
