@@ -36,6 +36,15 @@ PIPELINE_HOI = "pipeline.hoi"  # the Hội's steps: source, cultivation, mentor,
 PIPELINE_PARTY = "pipeline.party"  # the party cell's steps
 PIPELINE_COMMITTEE = "pipeline.committee"  # the party committee's resolution and decision
 PIPELINE_CLASS = "pipeline.class"  # awareness classes: create, enrol, results, certificates
+REPORTS_VIEW = "reports.view"  # read periodic reports and export them
+REPORTS_EDIT = "reports.edit"  # create, write and submit the unit's own reports
+REPORTS_APPROVE = "reports.approve"  # approve / return children's reports, set deadlines
+DASHBOARD_VIEW = "dashboard.view"  # the dashboard of a unit and year
+EMULATION_VIEW = "emulation.view"  # year-end emulation: criteria and ranking
+EMULATION_MANAGE = "emulation.manage"  # define criteria, enter manual scores
+TARGETS_VIEW = "targets.view"  # see quotas, progress and manual figures
+TARGETS_MANAGE = "targets.manage"  # set and allocate quotas, enter manual figures
+TARGETS_PERIODS = "targets.periods"  # create reporting periods (years, terms)
 
 _HOI_CADRE = frozenset(
     {
@@ -53,6 +62,11 @@ _HOI_CADRE = frozenset(
         PIPELINE_NOTE,
         PIPELINE_HOI,
         PIPELINE_CLASS,
+        TARGETS_VIEW,
+        TARGETS_MANAGE,
+        DASHBOARD_VIEW,
+        EMULATION_VIEW,
+        EMULATION_MANAGE,
     }
 )
 
@@ -66,7 +80,7 @@ class RoleSpec:
 
 ROLE_SPECS: dict[str, RoleSpec] = {
     Role.SYSADMIN: RoleSpec(100, None, frozenset({"*"})),
-    Role.PROVINCE_CADRE: RoleSpec(80, "hoi", _HOI_CADRE),
+    Role.PROVINCE_CADRE: RoleSpec(80, "hoi", _HOI_CADRE | {TARGETS_PERIODS}),
     Role.COMMUNE_CADRE: RoleSpec(60, "hoi", _HOI_CADRE),
     Role.PARTY_COMMITTEE: RoleSpec(
         60,
@@ -80,16 +94,30 @@ ROLE_SPECS: dict[str, RoleSpec] = {
                 PIPELINE_PARTY,
                 PIPELINE_COMMITTEE,
                 PIPELINE_CLASS,
+                TARGETS_VIEW,
+                DASHBOARD_VIEW,
             }
         ),
     ),
     Role.CELL_SECRETARY: RoleSpec(
-        30, "dang", frozenset({ORGS_VIEW, PIPELINE_VIEW, PIPELINE_PARTY})
+        30,
+        "dang",
+        frozenset({ORGS_VIEW, PIPELINE_VIEW, PIPELINE_PARTY, TARGETS_VIEW, DASHBOARD_VIEW}),
     ),
     Role.BRANCH_HEAD: RoleSpec(
         20,
         "hoi",
-        frozenset({PEOPLE_VIEW, PEOPLE_CHANGE_CONTACT, ORGS_VIEW, PIPELINE_VIEW, PIPELINE_NOTE}),
+        frozenset(
+            {
+                PEOPLE_VIEW,
+                PEOPLE_CHANGE_CONTACT,
+                ORGS_VIEW,
+                PIPELINE_VIEW,
+                PIPELINE_NOTE,
+                TARGETS_VIEW,
+                DASHBOARD_VIEW,
+            }
+        ),
     ),
 }
 
