@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "uutu.targets",
     "uutu.reports",
     "uutu.emulation",
+    "django_tasks_db",
+    "uutu.imports",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +209,10 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
+
+# Background tasks (django.tasks): large imports run in the database-backed worker,
+# started with `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Page sizes
 PAGE_SIZE = 50

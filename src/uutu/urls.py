@@ -13,5 +13,6 @@ urlpatterns = [
     path("chi-tieu/", include("uutu.targets.urls")),
     path("bao-cao/", include("uutu.reports.urls")),
     path("thi-dua/", include("uutu.emulation.urls")),
+    path("nhap-du-lieu/", include("uutu.imports.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -67,6 +67,9 @@ _HOI_CADRE = frozenset(
         DASHBOARD_VIEW,
         EMULATION_VIEW,
         EMULATION_MANAGE,
+        REPORTS_VIEW,
+        REPORTS_EDIT,
+        REPORTS_APPROVE,
     }
 )
 
@@ -96,13 +99,26 @@ ROLE_SPECS: dict[str, RoleSpec] = {
                 PIPELINE_CLASS,
                 TARGETS_VIEW,
                 DASHBOARD_VIEW,
+                REPORTS_VIEW,
+                REPORTS_EDIT,
+                REPORTS_APPROVE,
             }
         ),
     ),
     Role.CELL_SECRETARY: RoleSpec(
         30,
         "dang",
-        frozenset({ORGS_VIEW, PIPELINE_VIEW, PIPELINE_PARTY, TARGETS_VIEW, DASHBOARD_VIEW}),
+        frozenset(
+            {
+                ORGS_VIEW,
+                PIPELINE_VIEW,
+                PIPELINE_PARTY,
+                TARGETS_VIEW,
+                DASHBOARD_VIEW,
+                REPORTS_VIEW,
+                REPORTS_EDIT,
+            }
+        ),
     ),
     Role.BRANCH_HEAD: RoleSpec(
         20,
@@ -116,6 +132,7 @@ ROLE_SPECS: dict[str, RoleSpec] = {
                 PIPELINE_NOTE,
                 TARGETS_VIEW,
                 DASHBOARD_VIEW,
+                REPORTS_VIEW,
             }
         ),
     ),

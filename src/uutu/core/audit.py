@@ -47,6 +47,18 @@ ACTION_LABELS = {
     "people.position.started": _("Bắt đầu chức vụ"),
     "people.position.ended": _("Kết thúc chức vụ"),
     "people.party_status.changed": _("Cập nhật tình trạng đảng viên"),
+    "reports.report.created": _("Lập báo cáo định kỳ"),
+    "reports.report.updated": _("Sửa báo cáo định kỳ"),
+    "reports.report.submitted": _("Gửi báo cáo lên cấp trên"),
+    "reports.report.approved": _("Phê duyệt báo cáo"),
+    "reports.report.returned": _("Trả lại báo cáo"),
+    "reports.deadline.set": _("Đặt hạn nộp báo cáo"),
+    "targets.quota.set": _("Giao chỉ tiêu"),
+    "targets.quota.removed": _("Bỏ chỉ tiêu đã giao"),
+    "targets.quota.allocated": _("Phân bổ chỉ tiêu cho đơn vị trực thuộc"),
+    "targets.quota.imported": _("Nhập biểu giao chỉ tiêu từ Excel"),
+    "targets.figure.set": _("Nhập số liệu tự theo dõi"),
+    "targets.period.created": _("Tạo kỳ giao chỉ tiêu, báo cáo"),
 }
 
 

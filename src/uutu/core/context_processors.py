@@ -18,4 +18,8 @@ def navigation(request):
         "nav_can_pipeline": permissions.has_any(user, "pipeline.view"),
         "nav_can_hoi_pipeline": permissions.has_any(user, "pipeline.hoi"),
         "nav_can_classes": permissions.has_any(user, "pipeline.class"),
+        "nav_can_targets": permissions.has_any(user, "targets.view"),
+        "nav_can_dashboard": permissions.has_any(user, "dashboard.view"),
+        "nav_can_reports": permissions.has_any(user, "reports.view"),
+        "nav_can_emulation": permissions.has_any(user, "emulation.view"),
     }

@@ -81,6 +81,10 @@ class DemoResult:
     cases_overdue: int = 0
     classes_created: int = 0
     case_errors: list[str] = field(default_factory=list)
+    quotas_created: int = 0
+    figures_created: int = 0
+    criteria_created: int = 0
+    reports_created: int = 0
     password: str = DEMO_PASSWORD
     seconds: float = 0.0
 
@@ -916,6 +920,153 @@ def _create_cases(seed, total, pairs, branch_a1, today, namer) -> dict:
     }
 
 
+# --- quotas, manual figures, emulation, reports ----------------------------------------
+
+# The seeds' quota table (seed 000): 500 introductions = 150 chi hội trưởng + 350
+# others. The demo scales it to its own size (see ``_create_targets``); the
+# province's quota is the sum of its communes' (fully allocated).
+HEADS_SHARE = 150 / 500
+
+
+def _create_targets(seed: int, hoi_prov, hoi_communes: list, result: DemoResult, today) -> None:
+    """Quotas for the current year on two levels (province → every commune → the chi
+    hội of the two demo communes), manual figures for every commune, the default
+    emulation criteria of the province and of commune A with a few manual scores,
+    and, when the reports app is there, one approved and one submitted report. Done
+    once: a province that has its quotas for the year gets nothing more."""
+    from django.core.exceptions import ValidationError
+
+    from uutu.emulation import services as emulation
+    from uutu.orgs.models import Unit
+    from uutu.targets import services as targets
+    from uutu.targets.models import Period, Quota
+    from uutu.targets.progress import figures as progress_figures
+
+    year = today.year
+    period = Period.year(year)
+    if Quota.objects.filter(unit=hoi_prov, period=period).exists():
+        return
+    rng = random.Random(f"{seed}:targets")
+    populated = {c.pk for c in result.communes}
+    branches: dict[int, list] = {}
+    for branch in Unit.objects.filter(
+        parent_id__in=populated, level__code="hoi_branch", is_active=True
+    ).order_by("code"):
+        branches.setdefault(branch.parent_id, []).append(branch)
+
+    # Quotas that the year's work can plausibly meet: each commune's results so far,
+    # projected to the whole year, times 0.9–1.3 (so some communes are ahead and some
+    # behind); a commune without results gets a small quota.
+    done = progress_figures(hoi_prov, period, by_child=True)["children"]
+    projection = 365 / max(today.timetuple().tm_yday, 60)
+
+    def plan(achieved: int, fallback: int) -> int:
+        if not achieved:
+            return fallback
+        return max(1, round(achieved * projection * rng.uniform(0.9, 1.3)))
+
+    introduced, admitted = {}, {}
+    for commune in hoi_communes:
+        values = done.get(commune.pk, {})
+        introduced[commune] = max(2, plan(values.get("introduced", 0), rng.randint(2, 6)))
+        fallback = max(1, round(introduced[commune] * 0.2))
+        admitted[commune] = min(introduced[commune], plan(values.get("admitted", 0), fallback))
+    per_commune = {
+        "introduced": introduced,
+        "introduced_branch_heads": {c: round(q * HEADS_SHARE) for c, q in introduced.items()},
+        "introduced_others": {c: q - round(q * HEADS_SHARE) for c, q in introduced.items()},
+        "admitted": admitted,
+        "propaganda_sessions": {c: rng.randint(10, 24) for c in hoi_communes},
+    }
+    created = 0
+    for code, values in per_commune.items():
+        targets.set_quota(hoi_prov, period, code, sum(values.values()), None)
+        created += 1 + targets.allocate(hoi_prov, period, code, values, None)
+    for code, province_value, spread in (
+        ("branch_heads_party_pct", 45, (40, 50)),
+        ("nonparty_heads_cultivated_pct", 50, (50, 50)),
+        ("new_members_per_cell", 1, (1, 1)),
+        ("model_1plus1_pct", 100, (100, 100)),
+    ):
+        targets.set_quota(hoi_prov, period, code, province_value, None)
+        values = {c: rng.randint(*spread) for c in hoi_communes if c.pk in populated}
+        created += 1 + targets.allocate(hoi_prov, period, code, values, None)
+    # the second level: the two demo communes split their quotas among their chi hội,
+    # in proportion to each chi hội's results so far (give or take)
+    for commune in result.communes[:2]:
+        kids = branches.get(commune.pk, [])
+        if not kids:
+            continue
+        by_branch = progress_figures(commune, period, by_child=True)["children"]
+        for code in ("introduced", "admitted"):
+            weights = [
+                (by_branch.get(k.pk, {}).get(code, 0) + 0.3) * rng.uniform(0.8, 1.2) for k in kids
+            ]
+            shares = _apportion(per_commune[code][commune], weights)
+            created += targets.allocate(
+                commune, period, code, dict(zip(kids, shares, strict=True)), None
+            )
+    result.quotas_created = created
+
+    figures = 0
+    for commune in hoi_communes:
+        sessions = rng.randint(8, 30)
+        values = {
+            "propaganda_sessions": sessions,
+            "propaganda_attendance": sessions * rng.randint(35, 90),
+            "exemplars": rng.randint(1, 6),
+            "activities_8_3_20_10": rng.randint(1, 4),
+            "model_1plus1_pct": 1 if rng.random() < 0.8 else 0,
+            "model_3co3biet_pct": 1 if rng.random() < 0.6 else 0,
+        }
+        figures += targets.set_manual_figures(commune, period, values, None)
+    result.figures_created = figures
+
+    criteria = 0
+    for unit, kids in ((hoi_prov, hoi_communes), (result.communes[0], None)):
+        made = emulation.create_default_criteria(actor=None, unit=unit, year=year)
+        criteria += len(made)
+        manual = next(c for c in made if c.kind == "manual")
+        kids = kids if kids is not None else branches.get(unit.pk, [])
+        scores = {k.pk: (rng.choice([70, 80, 85, 90, 95, 100]), "") for k in kids[:12]}
+        emulation.set_manual_scores(manual, actor=None, scores=scores)
+    result.criteria_created = criteria
+
+    try:
+        from uutu.reports import services as reports
+        from uutu.reports.models import Kind
+    except ImportError:  # the reports app is not there yet
+        return
+    half = reports.period_for(Kind.SIX_MONTHLY, year)
+    dated = min(today, half.end + datetime.timedelta(days=5))
+    commune_a = result.communes[0]
+    commune_b = result.communes[1] if len(result.communes) > 1 else None
+    try:
+        approved = reports.create_report(
+            unit=commune_a, period=half, kind=Kind.SIX_MONTHLY, actor=None, dated=dated
+        )
+        reports.update_report(
+            approved,
+            actor=None,
+            difficulties=(
+                "Một số chi hội trưởng lớn tuổi, trình độ học vấn chưa đáp ứng; hội viên trẻ "
+                "đi làm ăn xa nên khó bồi dưỡng, giới thiệu."
+            ),
+            proposals=("Đề nghị Đảng ủy xã mở thêm lớp bồi dưỡng nhận thức về Đảng trong quý III."),
+        )
+        reports.submit_report(approved, actor=None)
+        reports.approve_report(approved, actor=None)
+        result.reports_created += 1
+        if commune_b is not None:
+            submitted = reports.create_report(
+                unit=commune_b, period=half, kind=Kind.SIX_MONTHLY, actor=None, dated=dated
+            )
+            reports.submit_report(submitted, actor=None)
+            result.reports_created += 1
+    except ValidationError as exc:  # reported, not fatal: the rest of the demo stands
+        result.case_errors.append("Báo cáo mẫu: " + "; ".join(exc.messages))
+
+
 def _ensure_user(username, role, unit, full_name, *, superuser=False) -> DemoUser:
     from uutu.accounts.models import RoleAssignment, User
     from uutu.accounts.roles import Role
@@ -1101,11 +1252,15 @@ def build_demo(
         result.cases_total = province_cases.count()
         result.cases_overdue = province_cases.filter(status="open", due_on__lt=today).count()
 
+        # Quotas on two levels, manual figures, emulation criteria and reports, once.
+        _create_targets(seed, hoi_prov, loaded.hoi_communes, result, today)
+
         if (
             not result.skipped
             or any(u.created for u in result.users)
             or loaded.changed
             or result.cases_created
+            or result.quotas_created
         ):
             audit.record(
                 "core.demo.built",
@@ -1119,6 +1274,8 @@ def build_demo(
                     "party_members": stats.get("party", 0),
                     "users_created": [u.username for u in result.users if u.created],
                     "cases_created": result.cases_created,
+                    "quotas_created": result.quotas_created,
+                    "reports_created": result.reports_created,
                 },
                 repr_text=f"Dữ liệu mẫu {province.name}",
             )
@@ -1154,6 +1311,12 @@ def summary(result: DemoResult) -> str:
         )
     elif result.cases_total:
         lines.append(f"  Đã có {result.cases_total} hồ sơ phát triển đảng viên: không tạo thêm.")
+    if result.quotas_created:
+        lines.append(
+            f"  {result.quotas_created} chỉ tiêu năm {datetime.date.today().year} (tỉnh, xã, "
+            f"chi hội), {result.figures_created} số liệu tự nhập, {result.criteria_created} "
+            f"tiêu chí thi đua, {result.reports_created} báo cáo."
+        )
     for error in result.case_errors[:5]:
         lines.append(f"  Không tạo được hồ sơ: {error}")
     lines.append("  Tài khoản:")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_export
 
 app_name = "people"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/chuc-vu/", views.position_add, name="position_add"),
     path("chuc-vu/<int:pk>/ket-thuc/", views.position_end, name="position_end"),
     path("<int:pk>/dang-vien/", views.party_status, name="party_status"),
+    path("xuat-excel/", views_export.person_export, name="export"),
 ]

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views_cases as v
+from . import views_export
 
 urlpatterns = [
     path("", v.case_list, name="case_list"),
@@ -18,4 +19,7 @@ urlpatterns = [
     path("<int:pk>/nhan-xet-hoi/", v.case_hoi_comment, name="case_hoi_comment"),
     path("<int:pk>/dung/", v.case_exit, name="case_exit"),
     path("<int:pk>/mo-lai/", v.case_reopen, name="case_reopen"),
+    path("xuat-excel/", views_export.case_export, name="case_export"),
+    path("han/xuat-excel/", views_export.deadlines_export, name="deadlines_export"),
+    path("lop-boi-duong/xuat-excel/", views_export.class_export, name="class_export"),
 ]

@@ -14,6 +14,8 @@ from uutu.accounts.roles import Role
 from uutu.core.demo import build_demo
 from uutu.core.models import AuditEntry
 from uutu.core.text import fold, sort_key
+from uutu.emulation.models import Criterion, ManualScore
+from uutu.emulation.services import rank
 from uutu.orgs.models import Tree, Unit, UnitVersion
 from uutu.people.models import Membership, Party, PartyStatusPeriod, Person, Position
 from uutu.people.services import validate_person
@@ -30,6 +32,7 @@ from uutu.pipeline.models import (
 )
 from uutu.pipeline.rules import certificate_expired
 from uutu.pipeline.services import step_dates
+from uutu.targets.models import ManualFigure, Period, Quota
 
 MEMBERS = 300
 COMMUNES = 3  # small builds: chi hội and members in three communes only
@@ -77,6 +80,10 @@ def _counts():
             CaseEvent,
             AwarenessClass,
             Enrolment,
+            Quota,
+            ManualFigure,
+            Criterion,
+            ManualScore,
         )
     }
 
@@ -332,3 +339,60 @@ def test_cases_at_every_step_exit_and_deadline(demo):
     for case in Case.objects.filter(step__in=[Step.CEREMONY, Step.OFFICIAL]).exclude(person=None):
         expected = Party.OFFICIAL if case.step == Step.OFFICIAL else Party.PROBATIONARY
         assert case.person.party_status == expected
+
+
+def test_quotas_figures_emulation_and_reports(demo_people, client):
+    """The province's quotas for this year are handed down to every commune and, in
+    the populated communes, to their chi hội; the seeds' split (150 chi hội trưởng +
+    350 others of 500) is kept; every commune has manual figures; the province and
+    commune A have emulation criteria; one report is approved and one submitted; the
+    dashboard and the ranking show them."""
+    demo = demo_people
+    period = Period.year(datetime.date.today().year)
+    province = Unit.objects.get(level__code="hoi_province")
+    communes = list(Unit.objects.filter(parent=province, is_active=True))
+    quotas = {(q.unit_id, q.indicator): q.value for q in Quota.objects.filter(period=period)}
+    own = quotas[(province.pk, "introduced")]
+    assert own == sum(quotas[(c.pk, "introduced")] for c in communes)  # fully allocated
+    assert (
+        own
+        == quotas[(province.pk, "introduced_branch_heads")]
+        + quotas[(province.pk, "introduced_others")]
+    )
+    assert 0.25 <= quotas[(province.pk, "introduced_branch_heads")] / own <= 0.35
+    assert quotas[(province.pk, "admitted")] < own
+    for code in ("branch_heads_party_pct", "new_members_per_cell", "propaganda_sessions"):
+        assert (province.pk, code) in quotas
+    for commune in demo.communes[:2]:  # second level: the chi hội of the demo communes
+        branch_ids = list(
+            Unit.objects.filter(parent=commune, level__code="hoi_branch").values_list(
+                "pk", flat=True
+            )
+        )
+        for code in ("introduced", "admitted"):
+            assert sum(quotas.get((b, code), 0) for b in branch_ids) == quotas[(commune.pk, code)]
+    assert set(ManualFigure.objects.filter(period=period).values_list("unit_id", flat=True)) == {
+        c.pk for c in communes
+    }
+    assert demo.quotas_created and demo.figures_created and demo.criteria_created == 12
+
+    ranking = rank(province, period.start.year)
+    assert ranking.max_points == 100 and len(ranking.rows) == len(communes)
+    assert ManualScore.objects.exists()
+
+    from uutu.reports.models import Report
+
+    statuses = set(Report.objects.values_list("status", flat=True))
+    assert {"submitted", "approved"} <= statuses and demo.reports_created == 2
+    approved = Report.objects.get(status="approved")
+    assert approved.unit == demo.communes[0] and approved.snapshot
+
+    client.force_login(User.objects.get(username="tinh"))
+    response = client.get("/bao-cao/bang-dieu-khien/")
+    assert response.status_code == 200
+    rows = {p["code"] for p in response.context["progress_rows"]}
+    assert {"introduced", "admitted", "branch_heads_party_pct"} <= rows
+    assert len(response.context["children"]) == len(communes)
+    client.force_login(User.objects.get(username="xa"))
+    response = client.get("/thi-dua/xep-hang/")
+    assert response.status_code == 200 and response.context["ranking"].rows

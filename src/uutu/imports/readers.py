@@ -1,0 +1,257 @@
+"""Reading an uploaded table row by row, whatever Excel produced.
+
+- ``.xlsx``: openpyxl in read-only mode, first sheet, values only; Excel dates
+  come back as real dates.
+- ``.csv`` (and the tab-separated "Unicode text" Excel saves): the encoding is
+  detected from the byte-order mark (UTF-8 with BOM, UTF-16 LE/BE), else UTF-8
+  when the bytes decode as UTF-8, else Windows-1258, the Vietnamese code page of
+  Excel on Windows. The delimiter (comma, semicolon or tab) is sniffed from the
+  header line. Windows-1258 writes some tones as combining marks, so every cell
+  is normalised to NFC.
+
+Both readers stream: only one row is in memory at a time.
+"""
+
+import codecs
+import csv
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_BYTES = 1 << 20
+
+
+class ReadError(Exception):
+    """The file cannot be read as a table (message in Vietnamese)."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: Iterator[tuple[int, list]]  # (spreadsheet row number, values)
+    total: int  # data rows, an estimate for progress
+    encoding: str = ""
+
+    def close(self):
+        close = getattr(self, "_close", None)
+        if close:
+            close()
+
+
+def detect_encoding(path: Path) -> str:
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        return "cp1258"
+    return "utf-8"
+
+
+def _nfc(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    return value
+
+
+def _count_lines(path: Path, encoding: str) -> int:
+    newline = "\n".encode(encoding.replace("-sig", "")) if encoding != "utf-16" else None
+    count = 0
+    with open(path, "rb") as fh:
+        if newline is None:  # UTF-16: a line feed is two bytes, either order
+            data = fh.read(2)
+            newline = b"\n\x00" if data == codecs.BOM_UTF16_LE else b"\x00\n"
+            fh.seek(0)
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(newline)
+    return count
+
+
+def read_csv(path: Path) -> Table:
+    encoding = detect_encoding(path)
+    fh = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by Table.close
+    try:
+        first = fh.readline()
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise ReadError("Không đọc được tệp: mã hóa ký tự không hợp lệ.") from exc
+    if not first.strip():
+        fh.close()
+        raise ReadError("Tệp trống: dòng 1 phải là dòng tiêu đề.")
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    header = [_nfc(h) or "" for h in next(csv.reader([first], dialect))]
+    total = max(_count_lines(path, encoding) - 1, 0)
+
+    def rows():
+        reader = csv.reader(fh, dialect)
+        try:
+            for number, values in enumerate(reader, start=2):
+                yield number, [_nfc(v) for v in values]
+        except UnicodeDecodeError as exc:
+            raise ReadError("Không đọc được tệp: mã hóa ký tự không hợp lệ.") from exc
+        except csv.Error as exc:
+            raise ReadError(f"Tệp CSV không hợp lệ: {exc}") from exc
+
+    table = Table(header=header, rows=rows(), total=total, encoding=encoding)
+    table._close = fh.close
+    return table
+
+
+def read_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zip, xml or format errors: not a workbook
+        raise ReadError("Không mở được tệp Excel (.xlsx). Hãy lưu lại tệp bằng Excel.") from exc
+    ws = wb.worksheets[0]
+    iterator = ws.iter_rows(values_only=True)
+    try:
+        header_row = next(iterator)
+    except StopIteration:
+        wb.close()
+        raise ReadError("Tệp trống: dòng 1 phải là dòng tiêu đề.") from None
+    header = [_nfc(str(h)) if h is not None else "" for h in header_row]
+    total = max((ws.max_row or 1) - 1, 0) if ws.max_row else _estimate_rows(wb, ws)
+
+    def rows():
+        for number, values in enumerate(iterator, start=2):
+            yield number, [_nfc(v) for v in values]
+
+    table = Table(header=header, rows=rows(), total=total, encoding="xlsx")
+    table._close = wb.close
+    return table
+
+
+def _estimate_rows(wb, ws) -> int:
+    """Rows of a sheet written without its size (openpyxl's write-only mode, some
+    other tools): a guess from the size of its XML, for the progress bar and for
+    choosing between the request and the background worker."""
+    try:
+        size = wb._archive.getinfo(ws._worksheet_path).file_size
+    except (AttributeError, KeyError):
+        return 0
+    return size // 300  # about 300 bytes of XML per row of ten cells
+
+
+def open_table(path: Path, file_format: str) -> Table:
+    if file_format == "xlsx":
+        return read_xlsx(path)
+    if file_format == "csv":
+        return read_csv(path)
+    raise ReadError("Chỉ nhận tệp .xlsx hoặc .csv.")
+
+
+# --- cells ------------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
+
+
+class CellError(Exception):
+    """A cell's value is not acceptable (message in Vietnamese)."""
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value).strip()
+
+
+def parse_date(value, label: str) -> datetime.date | None:
+    """A real Excel date, or dd/mm/yyyy text (also d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy
+    and yyyy-mm-dd). A future date is refused."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        result = value.date()
+    elif isinstance(value, datetime.date):
+        result = value
+    elif isinstance(value, str):
+        s = value.strip()
+        m = _DATE_RE.match(s)
+        iso = _ISO_RE.match(s)
+        try:
+            if m:
+                result = datetime.date(int(m[3]), int(m[2]), int(m[1]))
+            elif iso:
+                result = datetime.date(int(iso[1]), int(iso[2]), int(iso[3]))
+            else:
+                raise ValueError
+        except ValueError:
+            raise CellError(
+                f"“{s}” không phải là ngày hợp lệ; hãy ghi theo dạng ngày/tháng/năm, "
+                "ví dụ 17/05/1990."
+            ) from None
+    else:
+        raise CellError(
+            f"“{text(value)}” không phải là ngày; hãy ghi theo dạng ngày/tháng/năm, "
+            "ví dụ 17/05/1990, hoặc định dạng ô là ngày."
+        )
+    if result > datetime.date.today():
+        raise CellError(f"{label} không được ở tương lai ({result:%d/%m/%Y}).")
+    if result.year < 1900:
+        raise CellError(f"{label} không hợp lệ ({result:%d/%m/%Y}).")
+    return result
+
+
+def parse_cccd(value) -> str:
+    """12 digits. A number cell lost its leading zeros in Excel: they are put back."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            raise CellError("Số CCCD phải gồm đúng 12 chữ số.")
+        digits = str(int(value))
+        if len(digits) <= 12:
+            return digits.zfill(12)
+        return digits
+    s = re.sub(r"[\s.]", "", str(value)).lstrip("'")
+    return s
+
+
+def parse_phone(value) -> str:
+    if is_blank(value):
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        digits = str(int(value))
+        return "0" + digits if len(digits) == 9 else digits
+    return re.sub(r"[\s.\-()]", "", str(value)).lstrip("'")
+
+
+_YES = {"co", "x", "1", "true", "yes", "dung", "phai"}
+_NO = {"khong", "0", "false", "no", "", "sai"}
+
+
+def parse_bool(value, label: str) -> bool | None:
+    from uutu.core.text import fold
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    key = fold(text(value))
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False if key else None
+    raise CellError(f"“{text(value)}” không hợp lệ: hãy ghi “Có” hoặc “Không”.")

@@ -1,0 +1,242 @@
+"""The dashboard of a unit for a year (section 6 of the quotas issue).
+
+For a Hội unit: progress against each quota, the pipeline funnel, the children
+ranked by completion, the branch-head party ratio, the overdue deadlines, and a
+chart of introductions and admissions per month. For a Party unit (party committee,
+chi bộ): its quotas, the per-cell figures (new members, candidates per mass
+organisation), the overdue deadlines and the chart.
+
+Every figure comes from :mod:`uutu.targets.progress` (the one place figures are
+computed) or, for the chart, from one GROUP BY over the same events, so the
+dashboard runs a fixed number of queries however many units and cases there are
+(guarded by a test).
+"""
+
+import datetime
+import re
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.shortcuts import render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from uutu.accounts import permissions
+from uutu.emulation.selection import (
+    selected_unit,
+    selected_year,
+    unit_options,
+    year_options,
+)
+from uutu.emulation.services import children_progress
+from uutu.orgs.models import Tree
+from uutu.pipeline import figures as F
+from uutu.pipeline.models import Case, CaseEvent, Organisation, Status, Step
+from uutu.targets.indicators import BY_CODE
+from uutu.targets.models import Period, Quota
+from uutu.targets.progress import figures, progress
+
+DASHBOARD = "dashboard.view"
+PIPELINE_VIEW = "pipeline.view"
+OVERDUE_SHOWN = 5
+PER_CELL = re.compile(r"(\d+) / (\d+)")
+
+FUNNEL_LABELS = {
+    "sources": gettext_lazy("Tạo nguồn"),
+    "introduced": gettext_lazy("Giới thiệu cho chi bộ"),
+    "class_completed": gettext_lazy("Học lớp nhận thức về Đảng"),
+    "proposed": gettext_lazy("Chi bộ đề nghị kết nạp"),
+    "admitted": gettext_lazy("Được kết nạp"),
+    "official": gettext_lazy("Đảng viên chính thức"),
+}
+
+
+def _funnel(values: dict) -> list[dict]:
+    top = max((values.get(key, 0) for key in F.FUNNEL), default=0)
+    return [
+        {
+            "key": key,
+            "label": str(FUNNEL_LABELS[key]),
+            "n": values.get(key, 0),
+            "width": round(100.0 * values.get(key, 0) / top, 1) if top else 0,
+        }
+        for key in F.FUNNEL
+    ]
+
+
+def _num(value) -> str:
+    """A figure the Vietnamese way: 1.234 and 43,7 (one decimal at most)."""
+    if value is None:
+        return "—"
+    number = float(value)
+    if number == int(number):
+        return number_format(int(number), force_grouping=True)
+    return number_format(round(number, 1), decimal_pos=1, force_grouping=True)
+
+
+def _progress_rows(rows) -> list[dict]:
+    """Display rows: achieved against quota, the completion and the bar. A per-cell
+    indicator (e.g. at least one new member per chi bộ) shows how many cells met it
+    out of all cells, and its bar is that share."""
+    out = []
+    for row in rows:
+        unit = "%" if row.percent_indicator else ""
+        achieved = f"{_num(row.achieved)}{unit}"
+        target = f"{_num(row.quota)}{unit}"
+        completion = row.completion
+        detail = row.detail
+        if BY_CODE[row.code].source == "per_cell":
+            match = PER_CELL.match(row.detail or "")
+            met, cells = (int(n) for n in match.groups()) if match else (0, 0)
+            completion = F.percent(met, cells)
+            achieved = _("%(met)s / %(cells)s chi bộ đạt") % {"met": met, "cells": cells}
+            target = _("≥ %(n)s mỗi chi bộ") % {"n": _num(row.quota)}
+            detail = ""
+        done = completion is not None and completion >= 100
+        out.append(
+            {
+                "code": row.code,
+                "name": row.name,
+                "achieved": achieved,
+                "target": target,
+                "detail": detail,
+                "completion": completion,
+                "completion_text": f"{_num(completion)}%" if completion is not None else "",
+                "width": min(completion or 0, 100),
+                "css": "bg-success" if done else "bg-warning",
+            }
+        )
+    return out
+
+
+def monthly_chart(unit, period) -> dict:
+    """Introductions and admissions per month of the period: one GROUP BY on the
+    event date truncated to the month. A Hội unit counts the Hội's events where
+    they happened (as the figures do); a Party unit counts its cells' cases."""
+    if unit.tree == Tree.HOI:
+        scope = F.scope_as_of(unit, period.end)
+        events = CaseEvent.objects.filter(scope.filter("hoi_unit"), organisation=Organisation.HOI)
+    else:
+        events = CaseEvent.objects.filter(case__party_unit__path__startswith=unit.path)
+    rows = (
+        events.filter(
+            kind=CaseEvent.Kind.STEP,
+            step__in=[Step.INTRODUCED, Step.DECISION],
+            date__gte=period.start,
+            date__lte=period.end,
+        )
+        .annotate(month=TruncMonth("date"))
+        .values("month", "step")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    months = []
+    day = period.start.replace(day=1)
+    while day <= period.end:
+        months.append(day)
+        day = (day + datetime.timedelta(days=32)).replace(day=1)
+    index = {(m.year, m.month): i for i, m in enumerate(months)}
+    introduced = [0] * len(months)
+    admitted = [0] * len(months)
+    for row in rows:
+        month = row["month"]
+        i = index.get((month.year, month.month))
+        if i is None:
+            continue
+        target = introduced if row["step"] == Step.INTRODUCED else admitted
+        target[i] += row["n"]
+    return {
+        "labels": [f"{m.month:02d}/{m.year}" for m in months],
+        "introduced": introduced,
+        "admitted": admitted,
+        "label_introduced": _("Giới thiệu cho Đảng"),
+        "label_admitted": _("Được kết nạp"),
+    }
+
+
+def _overdue(user, unit, today):
+    cases = (
+        Case.objects.restrict(user, PIPELINE_VIEW)
+        .filter(status=Status.OPEN, due_on__lt=today)
+        .filter(Q(branch__path__startswith=unit.path) | Q(party_unit__path__startswith=unit.path))
+    )
+    count = cases.count()
+    shown = list(
+        cases.select_related("branch", "party_unit").order_by("due_on", "id")[:OVERDUE_SHOWN]
+    )
+    for case in shown:
+        case.days_late = (today - case.due_on).days
+    return count, shown
+
+
+def _cell_rows(unit, period) -> list[dict]:
+    cells = F.cell_figures(unit, period.start, period.end)
+    labels = dict(Organisation.choices)
+    rows = []
+    for cell_id, cell in cells.items():
+        by_org = [{"label": labels[org], "n": n} for org, n in cell["introduced"].items() if n]
+        rows.append(
+            {
+                "pk": cell_id,
+                "name": cell["name"],
+                "admitted": cell["admitted"],
+                "introduced": sum(cell["introduced"].values()),
+                "hoi": cell["introduced"].get(Organisation.HOI, 0),
+                "by_org": by_org,
+            }
+        )
+    rows.sort(key=lambda r: (-r["admitted"], -r["introduced"], r["name"]))
+    return rows
+
+
+def dashboard(request):
+    user = request.user
+    unit = selected_unit(request, DASHBOARD)
+    year = selected_year(request)
+    period = Period.year(year)
+    today = datetime.date.today()
+    quotas = {q.indicator: q for q in Quota.objects.filter(unit=unit, period=period)}
+    context = {
+        "unit": unit,
+        "year": year,
+        "period": period,
+        "is_hoi": unit.tree == Tree.HOI,
+        "units": unit_options(user, DASHBOARD, unit),
+        "years": year_options(year),
+        "can_pipeline": permissions.has_any(user, PIPELINE_VIEW),
+    }
+    chart = monthly_chart(unit, period)
+    context["chart"] = chart
+    context["chart_rows"] = list(
+        zip(chart["labels"], chart["introduced"], chart["admitted"], strict=True)
+    )
+    if context["can_pipeline"]:
+        context["overdue_count"], context["overdue"] = _overdue(user, unit, today)
+    if unit.tree == Tree.HOI:
+        figs = figures(unit, period, by_child=True)
+        values = figs["total"]
+        rows = progress(unit, period, values=values, quotas=quotas, only_with_quota=True)
+        heads = values.get("branch_heads", 0)
+        heads_party = values.get("branch_heads_party", 0)
+        context.update(
+            values=values,
+            progress_rows=_progress_rows(rows),
+            funnel=_funnel(values),
+            heads=heads,
+            heads_party=heads_party,
+            heads_pct=F.percent(heads_party, heads),
+            heads_quota=quotas.get("branch_heads_party_pct"),
+            children=children_progress(unit, period, figs),
+        )
+    else:
+        rows = progress(unit, period, values={}, quotas=quotas, only_with_quota=True)
+        cells = _cell_rows(unit, period)
+        context.update(
+            progress_rows=_progress_rows(rows),
+            cells=cells,
+            cells_admitted=sum(c["admitted"] for c in cells),
+            cells_introduced=sum(c["introduced"] for c in cells),
+            cells_met=sum(1 for c in cells if c["admitted"] >= 1),
+        )
+    return render(request, "reports/dashboard.html", context)
