@@ -39,11 +39,21 @@ def test_branch_head_from_source_to_admission(live_server, desktop, shot):
     base = live_server.url
     page = desktop
     mentor = people_services.create_person(
-        actor=None, branch=world.branch_a2, full_name="Hà Thị Minh",
-        birth_date=datetime.date(1975, 3, 3), joined_hoi_on=datetime.date(1995, 3, 8),
+        actor=None,
+        branch=world.branch_a2,
+        full_name="Hà Thị Minh",
+        birth_date=datetime.date(1975, 3, 3),
+        joined_hoi_on=datetime.date(1995, 3, 8),
     )
-    people_services.set_party_status(mentor, status="official", on=datetime.date(2010, 1, 1),
-                                     actor=None)
+    people_services.set_party_status(
+        mentor, status="official", on=datetime.date(2010, 1, 1), actor=None
+    )
+
+    # --- the province cadre's dashboard, before -------------------------------
+    _log_in(page, base, "tinh")
+    page.goto(base + reverse("reports:dashboard"))
+    introduced_before = int(page.inner_text("[data-testid=stat-introduced]"))
+    admitted_before = int(page.inner_text("[data-testid=stat-admitted]"))
 
     # --- the commune cadre --------------------------------------------------
     _log_in(page, base, "xa_a")
@@ -129,6 +139,20 @@ def test_branch_head_from_source_to_admission(live_server, desktop, shot):
     assert case.step == Step.DECISION
     assert case.due_step == Step.CEREMONY
     assert [e.step for e in case.events.filter(kind="step")] == [
-        Step.SOURCE, Step.CULTIVATION, Step.CLASS, Step.INTRODUCED, Step.SYMPATHISER,
-        Step.DOSSIER, Step.CELL_RESOLUTION, Step.COMMITTEE_RESOLUTION, Step.DECISION,
+        Step.SOURCE,
+        Step.CULTIVATION,
+        Step.CLASS,
+        Step.INTRODUCED,
+        Step.SYMPATHISER,
+        Step.DOSSIER,
+        Step.CELL_RESOLUTION,
+        Step.COMMITTEE_RESOLUTION,
+        Step.DECISION,
     ]
+
+    # --- the province cadre's dashboard, after --------------------------------
+    _log_in(page, base, "tinh")
+    page.goto(base + reverse("reports:dashboard"))
+    expect(page.locator("[data-testid=stat-introduced]")).to_have_text(str(introduced_before + 1))
+    expect(page.locator("[data-testid=stat-admitted]")).to_have_text(str(admitted_before + 1))
+    shot(page, "journey-5-dashboard")
