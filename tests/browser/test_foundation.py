@@ -1,9 +1,12 @@
 """Foundation journeys in a real browser (Playwright + Debian Chromium)."""
 
+import datetime
+
 import pytest
 from playwright.sync_api import expect
 
 from uutu.core.testing import PASSWORD, build_world
+from uutu.pipeline import services as pipeline_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +28,8 @@ def test_commune_cadre_finds_and_edits_a_member(live_server, desktop, shot):
     page = desktop
     _log_in(page, live_server.url, "xa_a")
     assert "Cán bộ Hội LHPN xã" in page.inner_text("[data-testid=nav-scope]")
-    page.click("text=Hội viên")
+    page.click("nav >> text=Hội viên")
+    page.click("text=Danh sách hội viên")
     rows = page.locator("[data-testid=people-table] tbody tr")
     assert rows.count() == 2
     # Typing filters the list in place (htmx), without pressing the button.
@@ -66,3 +70,19 @@ def test_branch_head_on_a_phone(live_server, phone, shot):
     shot(page, "foundation-phone-branch-head")
     world.person_a1.refresh_from_db()
     assert world.person_a1.phone == "0987000111"
+
+    # Her other daily task: follow the candidate of her branch and note how she does.
+    case = pipeline_services.open_case(world.person_a2, on=datetime.date.today(), actor=None)
+    case.branch = world.branch_a1  # a candidate of her branch
+    case.save(update_fields=["branch"])
+    page.goto(f"{live_server.url}/phat-trien-dang/")
+    assert _no_horizontal_scroll(page)
+    page.click("text=Lê Thị Hòa")
+    assert _no_horizontal_scroll(page)
+    page.goto(f"{live_server.url}/phat-trien-dang/{case.pk}/ghi-chep/")
+    page.fill("textarea[name=text]", "Chị tham gia tốt buổi sinh hoạt chi hội tháng này.")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert "Chị tham gia tốt buổi sinh hoạt" in page.content()
+    assert _no_horizontal_scroll(page)
+    shot(page, "foundation-phone-note")

@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "reports.report.approved": _("Phê duyệt báo cáo"),
     "reports.report.returned": _("Trả lại báo cáo"),
     "reports.deadline.set": _("Đặt hạn nộp báo cáo"),
+    "imports.import.committed": _("Nhập dữ liệu từ tệp Excel / CSV"),
+    "people.person.exported": _("Xuất danh sách hội viên"),
     "targets.quota.set": _("Giao chỉ tiêu"),
     "targets.quota.removed": _("Bỏ chỉ tiêu đã giao"),
     "targets.quota.allocated": _("Phân bổ chỉ tiêu cho đơn vị trực thuộc"),

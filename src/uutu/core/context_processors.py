@@ -18,6 +18,7 @@ def navigation(request):
         "nav_can_pipeline": permissions.has_any(user, "pipeline.view"),
         "nav_can_hoi_pipeline": permissions.has_any(user, "pipeline.hoi"),
         "nav_can_classes": permissions.has_any(user, "pipeline.class"),
+        "nav_can_import": permissions.has_any(user, "people.add"),
         "nav_can_targets": permissions.has_any(user, "targets.view"),
         "nav_can_dashboard": permissions.has_any(user, "dashboard.view"),
         "nav_can_reports": permissions.has_any(user, "reports.view"),
