@@ -68,13 +68,12 @@ def _age_range(code, today):
     return None
 
 
-def person_list(request):
-    user = request.user
-    if not permissions.has_any(user, VIEW):
-        raise PermissionDenied
-    form = FilterForm(request.GET or None, unit_queryset=_filter_units(user))
-    people = Person.objects.restrict(user, VIEW)
+def filter_people(user, params):
+    """The list page's filter form for ``params`` (its GET) and the members it
+    selects, in the Vietnamese order. The list and its Excel export share it."""
+    form = FilterForm(params or None, unit_queryset=_filter_units(user))
     data = form.cleaned_data if form.is_valid() else {}
+    people = Person.objects.restrict(user, VIEW)
     people = people.filter(archived_at__isnull=not data.get("archived"))
     if data.get("q"):
         people = people.search(data["q"])
@@ -94,6 +93,14 @@ def person_list(request):
         people = people.filter(birth_date__gte=oldest, birth_date__lte=newest)
     if data.get("ethnicity"):
         people = people.filter(ethnicity=data["ethnicity"])
+    return form, people.order_by("sort_key", "id")
+
+
+def person_list(request):
+    user = request.user
+    if not permissions.has_any(user, VIEW):
+        raise PermissionDenied
+    form, people = filter_people(user, request.GET)
     people = (
         people.select_related("branch", "branch__parent")
         .prefetch_related(

@@ -2,19 +2,16 @@
 permission and scope as the list page. The headers are those of the import
 template, so an exported file can be corrected and imported again."""
 
-import datetime
-
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 
 from uutu.accounts import permissions
 from uutu.core import audit
 from uutu.core.exports import export_response
 
-from .forms import FilterForm
-from .models import Party, Person, Position
+from .models import Party, Position
 from .reference import EDUCATION_CHOICES, RELIGION_CHOICES
-from .views import VIEW, _age_range, _filter_units
+from .views import VIEW, filter_people
 
 HEADERS = [
     "Họ và tên",
@@ -43,29 +40,7 @@ _EDUCATION = dict(EDUCATION_CHOICES)
 
 def filtered_people(user, params):
     """The members the list page shows for ``params`` (its GET filters)."""
-    form = FilterForm(params or None, unit_queryset=_filter_units(user))
-    data = form.cleaned_data if form.is_valid() else {}
-    people = Person.objects.restrict(user, VIEW)
-    people = people.filter(archived_at__isnull=not data.get("archived"))
-    if data.get("q"):
-        people = people.search(data["q"])
-    if data.get("unit"):
-        people = people.filter(branch__path__startswith=data["unit"].path)
-    if data.get("position"):
-        people = people.filter(
-            Exists(Position.objects.current().filter(person=OuterRef("pk"), kind=data["position"]))
-        )
-    party = data.get("party")
-    if party == "member":
-        people = people.filter(party_status__in=[Party.PROBATIONARY, Party.OFFICIAL])
-    elif party:
-        people = people.filter(party_status=party)
-    if data.get("age"):
-        oldest, newest = _age_range(data["age"], datetime.date.today())
-        people = people.filter(birth_date__gte=oldest, birth_date__lte=newest)
-    if data.get("ethnicity"):
-        people = people.filter(ethnicity=data["ethnicity"])
-    return people.order_by("sort_key", "id")
+    return filter_people(user, params)[1]
 
 
 def _rows(people):

@@ -161,10 +161,10 @@ def _query(request):
 # --- list and detail ---------------------------------------------------------------
 
 
-def case_list(request):
-    user = request.user
-    _require(user, VIEW)
-    form = CaseFilterForm(request.GET or None, unit_queryset=_filter_units(user))
+def filter_cases(user, params):
+    """The case list's filter form for ``params`` and the cases it selects; the
+    list and its Excel export share it."""
+    form = CaseFilterForm(params or None, unit_queryset=_filter_units(user))
     data = form.cleaned_data if form.is_valid() else {}
     cases = Case.objects.restrict(user, VIEW)
     if data.get("q", "").strip():
@@ -174,7 +174,13 @@ def case_list(request):
             cases = cases.filter(**{field: data[field]})
     if data.get("unit"):
         cases = _in_unit(cases, data["unit"])
-    cases = cases.select_related(*CASE_RELATED).order_by("-updated_at", "-id")
+    return form, cases.select_related(*CASE_RELATED).order_by("-updated_at", "-id")
+
+
+def case_list(request):
+    user = request.user
+    _require(user, VIEW)
+    form, cases = filter_cases(user, request.GET)
     page = Paginator(cases, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     today = datetime.date.today()
     soon = _deadline_limits(today)

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from uutu.accounts import permissions
 from uutu.core.exports import export_response
 
-from .forms_cases import CaseFilterForm, UnitFilterForm
+from .forms_cases import UnitFilterForm
 from .models import Case, Enrolment
 from .views_cases import (
     CASE_RELATED,
@@ -17,7 +17,7 @@ from .views_cases import (
     _deadline_limits,
     _filter_units,
     _in_unit,
-    _search,
+    filter_cases,
 )
 from .views_party import CLASS, _classes
 
@@ -29,17 +29,7 @@ def _require(user, action):
 
 def filtered_cases(user, params):
     """The cases the case list shows for ``params`` (its GET filters)."""
-    form = CaseFilterForm(params or None, unit_queryset=_filter_units(user))
-    data = form.cleaned_data if form.is_valid() else {}
-    cases = Case.objects.restrict(user, VIEW)
-    if data.get("q", "").strip():
-        cases = _search(cases, data["q"].strip())
-    for field in ("step", "status", "organisation"):
-        if data.get(field):
-            cases = cases.filter(**{field: data[field]})
-    if data.get("unit"):
-        cases = _in_unit(cases, data["unit"])
-    return cases.select_related(*CASE_RELATED, "mentor").order_by("-updated_at", "-id")
+    return filter_cases(user, params)[1].select_related("mentor")
 
 
 CASE_HEADERS = [

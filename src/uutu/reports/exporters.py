@@ -20,7 +20,6 @@ Times New Roman (Liberation Serif on Linux), 14 pt body, A4 with margins of
 """
 
 import datetime
-import io
 from urllib.parse import quote
 
 from django.http import HttpResponse
@@ -28,6 +27,7 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from uutu.core import exports as xl
+from uutu.core import officialdoc as od
 from uutu.core.text import fold
 from uutu.orgs.models import Tree
 
@@ -39,8 +39,7 @@ FORMATS = {
     "xlsx": xl.XLSX_TYPE,
     "pdf": "application/pdf",
 }
-NATIONAL_MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
-PARTY_MOTTO = ("ĐẢNG CỘNG SẢN VIỆT NAM",)
+NATIONAL_MOTTO, PARTY_MOTTO = od.NATIONAL_MOTTO, od.PARTY_MOTTO
 FIGURE_HEADERS = ("STT", "Chỉ tiêu", "Chỉ tiêu giao", "Kết quả", "Tỷ lệ hoàn thành (%)")
 SECTION_TITLES = (
     ("results", "I. KẾT QUẢ THỰC HIỆN"),
@@ -142,157 +141,47 @@ def export(report: Report, fmt: str) -> bytes:
 # --- .docx ------------------------------------------------------------------------
 
 
-def _set_cell_borders(table, show: bool) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tbl_pr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "single" if show else "nil")
-        if show:
-            el.set(qn("w:sz"), "4")
-            el.set(qn("w:color"), "000000")
-        borders.append(el)
-    tbl_pr.append(borders)
-
-
-def _font(run, size=None, bold=None, italic=None, underline=None):
-    from docx.shared import Pt
-
-    if size:
-        run.font.size = Pt(size)
-    if bold is not None:
-        run.bold = bold
-    if italic is not None:
-        run.italic = italic
-    if underline is not None:
-        run.underline = underline
-    return run
-
-
-def _para(container, text="", *, align=None, size=None, bold=None, italic=None, underline=None):
-    from docx.shared import Pt
-
-    p = container.add_paragraph()
-    p.paragraph_format.space_after = Pt(0)
-    p.paragraph_format.space_before = Pt(0)
-    if align is not None:
-        p.alignment = align
-    if text:
-        _font(p.add_run(text), size, bold, italic, underline)
-    return p
-
-
 def to_docx(report: Report) -> bytes:
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
     doc_data = document(report)
-    center, justify = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(2)
-    section.left_margin, section.right_margin = Cm(3), Cm(1.5)
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(14)
-    fonts = normal.element.rPr.get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), "Times New Roman")
+    heading = od.Heading(
+        parent_line=doc_data["parent_line"],
+        unit_line=doc_data["unit_line"],
+        number_line=doc_data["number_line"],
+        motto=doc_data["motto"],
+        date_line=doc_data["date_line"],
+        title=doc_data["title"],
+        subtitle=doc_data["subtitle"],
+        recipients=doc_data["recipients"],
+        signer=doc_data["signer"],
+        author=report.unit.name,
+    )
 
-    # Header: issuing body and number | motto, place and date.
-    header = doc.add_table(rows=1, cols=2)
-    header.autofit = False
-    _set_cell_borders(header, False)
-    left, right = header.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(10)
-    left.paragraphs[0].alignment = center
-    if doc_data["parent_line"]:
-        _font(left.paragraphs[0].add_run(doc_data["parent_line"]), 13)
-        _para(left, doc_data["unit_line"], align=center, size=13, bold=True)
-    else:
-        _font(left.paragraphs[0].add_run(doc_data["unit_line"]), 13, bold=True)
-    _para(left, "───────", align=center, size=8)
-    _para(left, doc_data["number_line"], align=center, size=13)
-    right.paragraphs[0].alignment = center
-    motto = doc_data["motto"]
-    if len(motto) == 2:
-        _font(right.paragraphs[0].add_run(motto[0]), 13, bold=True)
-        _para(right, motto[1], align=center, size=14, bold=True, underline=True)
-    else:
-        _font(right.paragraphs[0].add_run(motto[0]), 14, bold=True, underline=True)
-    _para(right, "", size=8)
-    _para(right, doc_data["date_line"], align=center, size=14, italic=True)
+    def body_of(doc):
+        def body(text, bold=False):
+            p = od.para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY, size=14, bold=bold)
+            p.paragraph_format.first_line_indent = Cm(1)
+            p.paragraph_format.space_after = Pt(6)
+            p.paragraph_format.line_spacing = 1.15
+            return p
 
-    # Title.
-    p = _para(doc, "", align=center)
-    p.paragraph_format.space_before = Pt(18)
-    _font(p.add_run(doc_data["title"]), 14, bold=True)
-    _para(doc, doc_data["subtitle"], align=center, size=14, bold=True)
-    _para(doc, "───────", align=center, size=8).paragraph_format.space_after = Pt(12)
+        for i, (title, paragraphs) in enumerate(doc_data["sections"]):
+            body(title, bold=True)
+            for text in paragraphs:
+                body(text)
+            if i == 0:
+                body("1. Kết quả thực hiện các chỉ tiêu", bold=True)
+                od.grid(
+                    doc, doc_data["figure_table"], widths=[Cm(1), Cm(8), Cm(2.2), Cm(3.3), Cm(2)]
+                )
+                if doc_data["children_table"]:
+                    body("2. Kết quả của các đơn vị trực thuộc", bold=True)
+                    od.grid(doc, doc_data["children_table"], bold_last=True)
+        body(doc_data["closing"])
 
-    def body(text, bold=False):
-        para = _para(doc, text, align=justify, size=14, bold=bold)
-        para.paragraph_format.first_line_indent = Cm(1)
-        para.paragraph_format.space_after = Pt(6)
-        para.paragraph_format.line_spacing = 1.15
-        return para
-
-    def grid(rows, widths):
-        table = doc.add_table(rows=len(rows), cols=len(rows[0]))
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _set_cell_borders(table, True)
-        for r, values in enumerate(rows):
-            for c, value in enumerate(values):
-                cell = table.cell(r, c)
-                if widths:
-                    cell.width = widths[c]
-                para = cell.paragraphs[0]
-                para.alignment = WD_ALIGN_PARAGRAPH.LEFT if c == 1 else center
-                last = r == len(rows) - 1 and rows is doc_data["children_table"]
-                _font(para.add_run(value), 11, bold=r == 0 or last)
-        _para(doc, "")
-
-    for i, (title, paragraphs) in enumerate(doc_data["sections"]):
-        body(title, bold=True)
-        for text in paragraphs:
-            body(text)
-        if i == 0:
-            body("1. Kết quả thực hiện các chỉ tiêu", bold=True)
-            grid(doc_data["figure_table"], [Cm(1), Cm(8), Cm(2.2), Cm(3.3), Cm(2)])
-            if doc_data["children_table"]:
-                body("2. Kết quả của các đơn vị trực thuộc", bold=True)
-                grid(doc_data["children_table"], None)
-    body(doc_data["closing"])
-
-    # Recipients | signature.
-    foot = doc.add_table(rows=1, cols=2)
-    foot.autofit = False
-    _set_cell_borders(foot, False)
-    left, right = foot.rows[0].cells
-    left.width, right.width = Cm(7.5), Cm(9)
-    _font(left.paragraphs[0].add_run("Nơi nhận:"), 12, bold=True, italic=True)
-    for line in doc_data["recipients"]:
-        _para(left, line, size=11)
-    on_behalf, title, name = doc_data["signer"]
-    right.paragraphs[0].alignment = center
-    _font(right.paragraphs[0].add_run(on_behalf), 14, bold=True)
-    _para(right, title, align=center, size=14, bold=True)
-    for _ in range(3):
-        _para(right, "", size=14)
-    _para(right, name, align=center, size=14, bold=True)
-
-    buffer = io.BytesIO()
-    doc.core_properties.title = f"{doc_data['title']} {doc_data['subtitle']}"[:250]
-    doc.core_properties.author = report.unit.name
-    doc.save(buffer)
-    return buffer.getvalue()
+    return od.official_docx(heading, body_of)
 
 
 # --- .pdf -------------------------------------------------------------------------

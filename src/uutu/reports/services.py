@@ -17,6 +17,7 @@ from django.utils import timezone
 from uutu.accounts import permissions
 from uutu.accounts.roles import REPORTS_APPROVE, REPORTS_EDIT, Role, grants
 from uutu.core import audit
+from uutu.core import officialdoc as od
 from uutu.core.scoping import require_in_scope
 from uutu.orgs.models import Tree, Unit
 from uutu.targets import progress as P
@@ -67,9 +68,7 @@ def vn_number(value, decimals: int = 1) -> str:
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
-def vn_date_line(place: str, day: datetime.date) -> str:
-    """ "Cao Bằng, ngày 04 tháng 7 năm 2023" (day with two digits, month as is)."""
-    return f"{place}, ngày {day.day:02d} tháng {day.month} năm {day.year}"
+vn_date_line = od.vn_date_line
 
 
 def _strip_prefix(name: str, prefixes) -> str:

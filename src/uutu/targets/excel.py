@@ -355,3 +355,71 @@ def read_quotas(unit: Unit, period: Period, upload) -> tuple[list, dict]:
     if not found:
         raise ValidationError("Tệp không có dòng đơn vị nào để nhập.")
     return [ind for _col, ind in columns], values
+
+
+def _quota_text(value) -> str:
+    return "" if value is None else str(_number(value))
+
+
+def quota_rows(unit: Unit, period: Period) -> list[list[str]]:
+    """The quota table as text rows: headers, one row per child, the total (for the
+    indicators that add up) and the unit's own quota."""
+    children = children_of(unit)
+    indicators = columns_for(unit, period, children)
+    ids = [unit.pk, *(c.pk for c in children)]
+    quotas = {
+        (q.unit_id, q.indicator): q.value
+        for q in Quota.objects.filter(unit_id__in=ids, period=period)
+    }
+    rows = [[STT, UNIT, *(header_for(i) for i in indicators)]]
+    totals = [Decimal(0)] * len(indicators)
+    for n, child in enumerate(children, start=1):
+        cells = []
+        for j, ind in enumerate(indicators):
+            value = quotas.get((child.pk, ind.code))
+            if value is not None:
+                totals[j] += value
+            cells.append(_quota_text(value))
+        rows.append([str(n), child.name, *cells])
+    rows.append(
+        [
+            "",
+            TOTAL,
+            *(
+                _quota_text(t) if additive(i) else ""
+                for t, i in zip(totals, indicators, strict=True)
+            ),
+        ]
+    )
+    rows.append(
+        [
+            "",
+            f"{OWN_PREFIX} {unit.name}",
+            *(_quota_text(quotas.get((unit.pk, i.code))) for i in indicators),
+        ]
+    )
+    return rows
+
+
+def export_quotas_docx(unit: Unit, period: Period) -> bytes:
+    """The quota table (biểu giao chỉ tiêu) as an official .docx document."""
+    from uutu.core import officialdoc as od
+    from uutu.reports.services import place_for
+
+    rows = quota_rows(unit, period)
+    title = _title(period)
+    heading = od.Heading(
+        parent_line=unit.parent.name.upper() if unit.parent and unit.parent.parent_id else "",
+        unit_line=unit.name.upper(),
+        number_line="Số: " + "\u00a0" * 8 + "/QĐ-BTV",
+        motto=od.PARTY_MOTTO if unit.tree == "dang" else od.NATIONAL_MOTTO,
+        date_line=od.vn_date_line(place_for(unit), datetime.date.today()),
+        title="BIỂU GIAO CHỈ TIÊU",
+        subtitle=title.removeprefix("BIỂU GIAO CHỈ TIÊU ").capitalize(),
+        recipients=["- Như trên;", "- Lưu: VT."],
+        signer=("TM. BAN THƯỜNG VỤ", "CHỦ TỊCH", ""),
+        author=unit.name,
+    )
+    return od.official_docx(
+        heading, lambda doc: od.grid(doc, rows, size=10), landscape=len(rows[0]) > 5
+    )

@@ -277,14 +277,19 @@ def allocation(request, pk):
     )
 
 
-def quota_export(request, pk):
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def quota_export(request, pk, fmt="xlsx"):
     unit = _unit(request, pk)
     period = _period(request)
-    data = excel.export_quotas(unit, period)
-    filename = f"bieu-giao-chi-tieu-{unit.code}-{period.start:%Y}-{period.kind}.xlsx"
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    if fmt == "docx":
+        data, content_type = excel.export_quotas_docx(unit, period), DOCX_TYPE
+    else:
+        data = excel.export_quotas(unit, period)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    filename = f"bieu-giao-chi-tieu-{unit.code}-{period.start:%Y}-{period.kind}.{fmt}"
+    response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

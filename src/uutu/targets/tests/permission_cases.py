@@ -46,6 +46,7 @@ CASES = [
     Case("targets:progress", kwargs=_unit("party_a"), expect=everyone(404, admin=404)),
     Case("targets:quota_export", kwargs=_unit("commune_a"), expect=A_VIEW),
     Case("targets:quota_export", kwargs=_unit("province"), expect=PROVINCE),
+    Case("targets:quota_export_docx", kwargs=_unit("commune_a"), expect=A_VIEW),
     Case("targets:allocation", kwargs=_unit("commune_a"), expect=A_MANAGE),
     Case("targets:allocation", kwargs=_unit("province"), expect=PROVINCE),
     Case(

@@ -228,3 +228,42 @@ def _sheet_xml(data: bytes) -> bytes:
 
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_quota_table_exports_to_an_official_docx(world, login):
+    import io
+
+    from django.urls import reverse
+    from docx import Document
+
+    from uutu.targets import services as target_services
+    from uutu.targets.models import Period
+
+    period = Period.year(2026)
+    province = world.users["province"]
+    target_services.set_quota(world.province, period, "introduced", 12, actor=province)
+    target_services.allocate(
+        world.province,
+        period,
+        "introduced",
+        {world.commune_a: 7, world.commune_b: 5},
+        actor=province,
+    )
+    response = login(province).get(
+        reverse("targets:quota_export_docx", args=[world.province.pk]), {"period": period.pk}
+    )
+    assert response.status_code == 200
+    doc = Document(io.BytesIO(response.content))
+    header_text = " ".join(c.text for c in doc.tables[0].rows[0].cells)
+    assert "HỘI LHPN TỈNH THỬ NGHIỆM" in header_text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header_text
+    assert "Độc lập - Tự do - Hạnh phúc" in header_text
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "BIỂU GIAO CHỈ TIÊU" in body
+    grid = [[c.text for c in row.cells] for row in doc.tables[1].rows]
+    by_name = {row[1]: row[2] for row in grid}
+    assert by_name["Hội LHPN Xã An Bình"] == "7"
+    assert by_name["Hội LHPN Xã Bình Minh"] == "5"
+    assert "12" in grid[-2][2]  # the total row adds the children up
+    footer = " ".join(c.text for c in doc.tables[-1].rows[0].cells)
+    assert "Nơi nhận:" in footer and "TM. BAN THƯỜNG VỤ" in footer
