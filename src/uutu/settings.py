@@ -83,7 +83,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -148,6 +147,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_THRESHOLD = int(env("LOCKOUT_THRESHOLD") or 5)
 LOCKOUT_MINUTES = int(env("LOCKOUT_MINUTES") or 15)
 
+# Vietnamese for everyone, whatever the browser asks for: a phone set to English must
+# still see dd/mm/yyyy and "31,4%". (Add django.middleware.locale.LocaleMiddleware
+# back when an English translation exists.)
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "src" / "uutu" / "locale"]
