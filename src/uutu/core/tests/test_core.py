@@ -116,8 +116,8 @@ def test_dates_are_shown_day_month_year(world, login):
 def test_an_english_browser_still_gets_vietnamese_formats(world, login):
     from django.urls import reverse
 
-    client = login(world.users["commune_a"])
-    html = client.get(
-        reverse("people:detail", args=[world.person_a1.pk]), HTTP_ACCEPT_LANGUAGE="en-US,en"
-    ).content.decode()
-    assert "17/05/1990" in html and "Ngày sinh" in html
+    client = login(world.users["province"])
+    html = client.get(reverse("reports:dashboard"), HTTP_ACCEPT_LANGUAGE="en-US,en").content
+    html = html.decode()
+    assert "0,0%" in html  # the branch-head ratio, with a decimal comma
+    assert "0.0%" not in html
