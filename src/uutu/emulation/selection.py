@@ -55,7 +55,7 @@ def year_options(selected: int) -> list[int]:
 
 
 def unit_options(user, action: str, current, *, exclude_levels=(), tree=None) -> list[dict]:
-    """The units offered in the page's unit selector (one query), indented by depth.
+    """The units offered in the page's unit selector (two queries), indented by depth.
     The lowest levels are left out when the scope is too large for one dropdown."""
     qs = (
         Unit.objects.restrict(user, action)
@@ -64,9 +64,9 @@ def unit_options(user, action: str, current, *, exclude_levels=(), tree=None) ->
     )
     if tree:
         qs = qs.filter(tree=tree)
+    if qs.count() > MAX_OPTIONS:  # left out in SQL: a national scope has 200,000 units
+        qs = qs.exclude(level__code__in=LOWEST_LEVELS)
     rows = list(qs.order_by("tree", "path").values("pk", "name", "depth", "level__code"))
-    if len(rows) > MAX_OPTIONS:
-        rows = [r for r in rows if r["level__code"] not in LOWEST_LEVELS]
     if current is not None and not any(r["pk"] == current.pk for r in rows):
         rows.insert(0, {"pk": current.pk, "name": current.name, "depth": current.depth})
     top = min((r["depth"] for r in rows), default=0)

@@ -412,13 +412,14 @@ def children_progress(unit, period, figs: dict) -> list[ChildProgress]:
     without quotas come last. Two queries (the children, all their quotas)."""
     kids = children(unit, figs["children"].keys())
     quotas = child_quotas([k.pk for k in kids], period)
+    by_kid: dict[int, list] = {}
+    for (uid, code), quota in quotas.items():
+        by_kid.setdefault(uid, []).append((code, quota))
     out = []
     for kid in kids:
         values = figs["children"].get(kid.pk, {})
         rows = []
-        for (uid, code), quota in quotas.items():
-            if uid != kid.pk:
-                continue
+        for code, quota in by_kid.get(kid.pk, ()):
             ind = BY_CODE.get(code)
             if ind is None or ind.source == "per_cell":
                 continue

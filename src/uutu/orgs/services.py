@@ -175,6 +175,10 @@ def _reparent(unit: Unit, new_parent: Unit, on, event) -> None:
         path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1)),
         depth=F("depth") + delta,
     )
+    # The figures' counters: the moved subtree now counts under its new ancestors.
+    from uutu.pipeline import counters
+
+    counters.unit_moved(unit.pk, old_prefix, new_prefix)
     _close_version(unit, on)
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()

@@ -9,19 +9,26 @@ ids of the units that were under the unit then.
 Every function runs a fixed number of queries however many units there are, and
 can split the counts by child unit (one row per child plus the total) for the
 reports' tables.
+
+On the current tree and for whole months, the event figures are read from the
+per-unit, per-month counters (:mod:`uutu.pipeline.counters`): a sum over the rows
+of the unit and of its direct children, never a scan of the subtree. Any other
+period, or a tree rebuilt as of a past date, is counted from the events.
 """
 
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import Substr
 
-from uutu.orgs.models import OrgEvent, Unit
+from uutu.orgs.models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit
 from uutu.orgs.services import tree_as_of
 from uutu.people.models import Party, PartyStatusPeriod, Position, PositionKind
 
-from .models import CaseEvent, Organisation, Step
+from . import counters
+from .models import CaseEvent, FigureCount, Organisation, Step
 
 PARTY = (Party.PROBATIONARY, Party.OFFICIAL)
 
@@ -54,6 +61,16 @@ class Scope:
             return Q(**{f"{field}__path__startswith": self.unit.path})
         return Q(**{f"{field}_id__in": self.ids})
 
+    @property
+    def current(self) -> bool:
+        """The current tree is the tree of the date: paths and counters apply."""
+        return self.ids is None
+
+    def child_segment(self, field: str = "path"):
+        """SQL expression: the id (as text) of the child of ``unit`` that a row's
+        unit path falls under; empty for the unit itself. Current tree only."""
+        return Substr(field, len(self.unit.path) + 1, PATH_SEGMENT_WIDTH)
+
     def child(self, unit_id: int, path: str | None) -> int | None:
         if self.ids is None:
             rest = (path or "")[len(self.unit.path) :]
@@ -82,6 +99,14 @@ def _position_group(position: str) -> str:
     return "head" if position == PositionKind.BRANCH_HEAD else "other"
 
 
+def _add(target: dict, step: str, group: str, n: int) -> None:
+    """Add ``n`` events of ``step`` (by a branch head or not) to every figure they
+    count in."""
+    for key, (figure_step, position) in EVENT_FIGURES.items():
+        if step == figure_step and position in (None, group):
+            target[key] += n
+
+
 def event_figures(
     unit: Unit,
     start: datetime.date,
@@ -94,10 +119,31 @@ def event_figures(
     (inclusive), counted where each event happened (the member's chi hội then).
 
     Returns ``{"total": {figure: n}, "children": {child_id: {figure: n}}}``.
-    One query.
+    One query: over the counters for whole months on the current tree, over the
+    events otherwise.
     """
     scope = scope or scope_as_of(unit, end)
     steps = {step for step, _ in EVENT_FIGURES.values()}
+    total: dict[str, int] = dict.fromkeys(EVENT_FIGURES, 0)
+    children: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(EVENT_FIGURES, 0))
+    span = counters.month_span(start, end)
+    if scope.current and span and unit.tree == Tree.HOI:
+        # The unit's rows and its direct children's (an IN over the unit and its
+        # children: each is an index range on the counters, never a subtree scan).
+        units = Unit.objects.filter(Q(pk=unit.pk) | Q(parent_id=unit.pk)) if by_child else None
+        which = Q(unit_id__in=units.values("pk")) if by_child else Q(unit_id=unit.pk)
+        rows = (
+            FigureCount.objects.filter(which, month__range=span, step__in=steps)
+            .exclude(n=0)
+            .values("unit_id", "step", "head")
+            .annotate(n=Sum("n"))
+            .order_by()
+        )
+        for row in rows:
+            if row["n"]:
+                target = total if row["unit_id"] == unit.pk else children[row["unit_id"]]
+                _add(target, row["step"], "head" if row["head"] else "other", row["n"])
+        return {"total": total, "children": dict(children)}
     rows = (
         CaseEvent.objects.filter(
             scope.filter("hoi_unit"),
@@ -111,16 +157,12 @@ def event_figures(
         .annotate(n=Count("id"))
         .order_by()
     )
-    total: dict[str, int] = dict.fromkeys(EVENT_FIGURES, 0)
-    children: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(EVENT_FIGURES, 0))
     for row in rows:
         group = _position_group(row["position"])
+        _add(total, row["step"], group, row["n"])
         child = scope.child(row["hoi_unit_id"], row["hoi_unit__path"]) if by_child else None
-        for key, (step, position) in EVENT_FIGURES.items():
-            if row["step"] == step and position in (None, group):
-                total[key] += row["n"]
-                if child is not None:
-                    children[child][key] += row["n"]
+        if child is not None:
+            _add(children[child], row["step"], group, row["n"])
     return {"total": total, "children": dict(children)}
 
 
@@ -153,14 +195,21 @@ def branch_head_figures(
             date__lte=on,
         )
     )
-    rows = (
+    heads = (
         Position.objects.current(on)
         .filter(scope.filter("unit"), kind=PositionKind.BRANCH_HEAD)
         .annotate(is_party=party_on(on), was_party=party_on(since), cultivated=cultivated)
-        .values("unit_id", "unit__path", "is_party", "was_party", "cultivated")
-        .annotate(n=Count("id"))
-        .order_by()
     )
+    flags = ("is_party", "was_party", "cultivated")
+    if scope.current:
+        # At most one row per child and combination of flags, the child cut out of
+        # the path in SQL (not one row per chi hội).
+        if by_child:
+            heads = heads.annotate(child=scope.child_segment("unit__path"))
+            flags = ("child", *flags)
+        rows = heads.values(*flags).annotate(n=Count("id")).order_by()
+    else:
+        rows = heads.values("unit_id", "unit__path", *flags).annotate(n=Count("id")).order_by()
     keys = (
         "branch_heads",
         "branch_heads_party",
@@ -172,7 +221,10 @@ def branch_head_figures(
     for row in rows:
         targets = [total]
         if by_child:
-            child = scope.child(row["unit_id"], row["unit__path"])
+            if scope.current:
+                child = int(row["child"]) if row["child"] else None
+            else:
+                child = scope.child(row["unit_id"], row["unit__path"])
             if child is not None:
                 targets.append(children[child])
         for target in targets:
@@ -186,6 +238,40 @@ def branch_head_figures(
     return {"total": total, "children": dict(children)}
 
 
+def _cells(party_unit: Unit):
+    return Unit.objects.filter(
+        path__startswith=party_unit.path, level__code="dang_cell", is_active=True
+    )
+
+
+def _cell_rows(party_unit: Unit, start: datetime.date, end: datetime.date):
+    """Introductions and decisions per chi bộ under ``party_unit``:
+    rows of (cell id, step, organisation, n) — from the counters for whole months."""
+    span = counters.month_span(start, end)
+    if span:
+        return (
+            FigureCount.objects.filter(
+                unit__in=_cells(party_unit), month__range=span, step__in=counters.PARTY_STEPS
+            )
+            .exclude(n=0)
+            .values_list("unit_id", "step", "organisation")
+            .annotate(n=Sum("n"))
+            .order_by()
+        )
+    return (
+        CaseEvent.objects.filter(
+            kind=CaseEvent.Kind.STEP,
+            step__in=counters.PARTY_STEPS,
+            date__gte=start,
+            date__lte=end,
+            case__party_unit__path__startswith=party_unit.path,
+        )
+        .values_list("case__party_unit_id", "step", "organisation")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
 def cell_figures(party_unit: Unit, start: datetime.date, end: datetime.date) -> dict:
     """The Party side's figures per chi bộ under ``party_unit``: new members
     (admission decisions) and candidates introduced per mass organisation.
@@ -193,31 +279,56 @@ def cell_figures(party_unit: Unit, start: datetime.date, end: datetime.date) -> 
     active cell present. Two queries."""
     cells = {
         c.pk: {"name": c.name, "admitted": 0, "introduced": dict.fromkeys(Organisation.values, 0)}
-        for c in Unit.objects.filter(
-            path__startswith=party_unit.path, level__code="dang_cell", is_active=True
-        )
+        for c in _cells(party_unit)
     }
-    rows = (
-        CaseEvent.objects.filter(
-            kind=CaseEvent.Kind.STEP,
-            step__in=[Step.INTRODUCED, Step.DECISION],
-            date__gte=start,
-            date__lte=end,
-            case__party_unit__path__startswith=party_unit.path,
-        )
-        .values("case__party_unit_id", "step", "organisation")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        cell = cells.get(row["case__party_unit_id"])
+    for cell_id, step, organisation, n in _cell_rows(party_unit, start, end):
+        cell = cells.get(cell_id)
         if cell is None:
             continue
-        if row["step"] == Step.DECISION:
-            cell["admitted"] += row["n"]
+        if step == Step.DECISION:
+            cell["admitted"] += n
         else:
-            cell["introduced"][row["organisation"]] += row["n"]
+            cell["introduced"][organisation] += n
     return cells
+
+
+def cells_meeting(
+    party_unit: Unit, start: datetime.date, end: datetime.date, figure: str, need: float
+) -> tuple[int, int]:
+    """How many active chi bộ under ``party_unit`` reached ``need`` admissions
+    (``figure`` "admitted") or ``need`` candidates from every mass organisation
+    ("introduced"), and how many cells there are: ``(met, cells)``. Counted in SQL
+    (GROUP BY … HAVING) for whole months, so no cell is loaded. Two queries."""
+    span = counters.month_span(start, end)
+    if span is None:
+        cells = cell_figures(party_unit, start, end).values()
+        if figure == "admitted":
+            met = sum(1 for c in cells if c["admitted"] >= need)
+        else:
+            met = sum(1 for c in cells if all(v >= need for v in c["introduced"].values()))
+        return met, len(cells)
+    whole = _cells(party_unit).count()
+    if need <= 0:
+        return whole, whole
+    rows = FigureCount.objects.filter(unit__in=_cells(party_unit), month__range=span)
+    if figure == "admitted":
+        rows = (
+            rows.filter(step=Step.DECISION)
+            .values("unit_id")
+            .annotate(total=Sum("n"))
+            .filter(total__gte=need)
+        )
+    else:
+        per_org = {
+            f"org_{org}": Sum("n", filter=Q(organisation=org)) for org in Organisation.values
+        }
+        rows = (
+            rows.filter(step=Step.INTRODUCED)
+            .values("unit_id")
+            .annotate(**per_org)
+            .filter(**{f"{key}__gte": need for key in per_org})
+        )
+    return rows.order_by().count(), whole
 
 
 def percent(part: int, whole: int) -> float | None:

@@ -425,3 +425,41 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.case.full_name} – {self.klass}"
+
+
+class FigureCount(models.Model):
+    """A running count of step events for one unit, one month and one step: the
+    pipeline figures read these rows instead of scanning the events of a subtree
+    (see :mod:`uutu.pipeline.counters` and docs/figures.md).
+
+    A Hội unit's rows count the Hội's step events whose ``hoi_unit`` lies under it
+    in the current tree, split by ``head`` (she was chi hội trưởng then). A Party
+    unit's rows count the introductions and admission decisions of cases whose
+    ``party_unit`` lies under it, split by ``organisation``. Every ancestor of the
+    event's unit has its own row, so a unit's figures never need its subtree.
+    Kept up to date by the services in the event's transaction; ``manage.py
+    verify`` recounts them from the events."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("đơn vị"), on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField(_("tháng (ngày đầu tháng)"))
+    step = models.CharField(_("bước"), max_length=30, choices=Step.choices)
+    head = models.BooleanField(_("chi hội trưởng"), default=False)
+    organisation = models.CharField(
+        max_length=20, choices=Organisation.choices, default=Organisation.HOI
+    )
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("số đếm kết quả")
+        verbose_name_plural = _("số đếm kết quả")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month", "step", "head", "organisation"],
+                name="figure_count_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.month:%m/%Y} {self.step}: {self.n}"

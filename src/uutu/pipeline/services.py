@@ -15,6 +15,7 @@ from uutu.core import audit
 from uutu.orgs.models import Tree
 from uutu.people.models import Party, Person, Position, PositionKind
 
+from . import counters
 from . import rules as R
 from .models import (
     EXIT_STATUSES,
@@ -213,6 +214,7 @@ def _record(
         data=data or {},
         organisation=organisation or case.organisation,
     )
+    counters.count_events([event], case=case)  # the figures' counters, same transaction
     dates = step_dates(case)
     case.step = _furthest(dates)
     _update_deadline(case, dates)
@@ -370,7 +372,9 @@ def introduce(case, *, cell, on: datetime.date, doc_no: str = "", actor) -> Case
     if case.branch is not None and not cells_for(case).filter(pk=cell.pk).exists():
         raise ValidationError({"cell": f"{cell.name} không thuộc Đảng bộ xã của hội viên."})
     _require(case, Step.INTRODUCED, on)
+    old_party_unit = case.party_unit_id
     case.party_unit = cell
+    counters.case_party_unit_changed(case, old_party_unit)
     _record(
         case,
         Step.INTRODUCED,

@@ -15,7 +15,7 @@ dashboard runs a fixed number of queries however many units and cases there are
 import datetime
 import re
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.shortcuts import render
 from django.utils.formats import number_format
@@ -31,8 +31,9 @@ from uutu.emulation.selection import (
 )
 from uutu.emulation.services import children_progress
 from uutu.orgs.models import Tree
+from uutu.pipeline import counters
 from uutu.pipeline import figures as F
-from uutu.pipeline.models import Case, CaseEvent, Organisation, Status, Step
+from uutu.pipeline.models import Case, CaseEvent, FigureCount, Organisation, Status, Step
 from uutu.targets.indicators import BY_CODE
 from uutu.targets.models import Period, Quota
 from uutu.targets.progress import figures, progress
@@ -114,23 +115,37 @@ def monthly_chart(unit, period) -> dict:
     """Introductions and admissions per month of the period: one GROUP BY on the
     event date truncated to the month. A Hội unit counts the Hội's events where
     they happened (as the figures do); a Party unit counts its cells' cases."""
-    if unit.tree == Tree.HOI:
-        scope = F.scope_as_of(unit, period.end)
-        events = CaseEvent.objects.filter(scope.filter("hoi_unit"), organisation=Organisation.HOI)
-    else:
-        events = CaseEvent.objects.filter(case__party_unit__path__startswith=unit.path)
-    rows = (
-        events.filter(
-            kind=CaseEvent.Kind.STEP,
-            step__in=[Step.INTRODUCED, Step.DECISION],
-            date__gte=period.start,
-            date__lte=period.end,
+    steps = [Step.INTRODUCED, Step.DECISION]
+    span = counters.month_span(period.start, period.end)
+    scope = F.scope_as_of(unit, period.end) if unit.tree == Tree.HOI else None
+    if span and (scope is None or scope.current):
+        # The unit's own counter rows: on the Hội side its Hội events, on the Party
+        # side its cells' cases (see uutu.pipeline.counters).
+        rows = (
+            FigureCount.objects.filter(unit=unit, month__range=span, step__in=steps)
+            .values("month", "step")
+            .annotate(n=Sum("n"))
+            .order_by()
         )
-        .annotate(month=TruncMonth("date"))
-        .values("month", "step")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    else:
+        if scope is not None:
+            events = CaseEvent.objects.filter(
+                scope.filter("hoi_unit"), organisation=Organisation.HOI
+            )
+        else:
+            events = CaseEvent.objects.filter(case__party_unit__path__startswith=unit.path)
+        rows = (
+            events.filter(
+                kind=CaseEvent.Kind.STEP,
+                step__in=steps,
+                date__gte=period.start,
+                date__lte=period.end,
+            )
+            .annotate(month=TruncMonth("date"))
+            .values("month", "step")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
     months = []
     day = period.start.replace(day=1)
     while day <= period.end:

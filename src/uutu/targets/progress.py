@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from uutu.orgs.models import Unit
 from uutu.pipeline import figures as F
@@ -50,6 +50,8 @@ class Row:
 
 
 def _manual(scope: F.Scope, period: Period, by_child: bool) -> dict:
+    if scope.current:
+        return _manual_current(scope, period, by_child)
     rows = (
         ManualFigure.objects.filter(scope.filter("unit"), period=period)
         .values("unit_id", "unit__path", "unit__level__code", "indicator")
@@ -75,13 +77,57 @@ def _manual(scope: F.Scope, period: Period, by_child: bool) -> dict:
     return {"total": dict(total), "children": {k: dict(v) for k, v in children.items()}}
 
 
+def _manual_current(scope: F.Scope, period: Period, by_child: bool) -> dict:
+    """:func:`_manual` on the current tree, summed in SQL per child (a figure is
+    unique per unit, period and indicator, so a commune's yes is its own row)."""
+    commune = Q(unit__level__code__in=COMMUNE_LEVELS)
+    qs = ManualFigure.objects.filter(scope.filter("unit"), period=period)
+    group = ["indicator"]
+    if by_child:
+        qs = qs.annotate(child=scope.child_segment("unit__path"))
+        group.append("child")
+    rows = (
+        qs.values(*group)
+        .annotate(
+            v=Sum("value"),
+            communes=Count("id", filter=commune),
+            yes=Count("id", filter=commune & Q(value__gte=1)),
+        )
+        .order_by()
+    )
+    total: dict = defaultdict(float)
+    children: dict = defaultdict(lambda: defaultdict(float))
+    for row in rows:
+        code = row["indicator"]
+        if BY_CODE[code].source == "manual":
+            key, value = code, float(row["v"])
+        elif row["communes"]:
+            key, value = f"{code}__yes", float(row["yes"])
+        else:
+            continue
+        if by_child and row["child"]:
+            children[int(row["child"])][key] += value
+        total[key] += value
+    return {"total": dict(total), "children": {k: dict(v) for k, v in children.items()}}
+
+
 def _communes(scope: F.Scope, by_child: bool) -> dict:
     """How many communes (cơ sở Hội) lie under the unit: the denominator of the
-    "share of communes" indicators."""
-    if scope.ids is None:
-        qs = Unit.objects.filter(path__startswith=scope.unit.path, is_active=True)
-    else:
-        qs = Unit.objects.filter(pk__in=scope.ids)
+    "share of communes" indicators. On the current tree, counted in SQL per child."""
+    if scope.current:
+        qs = Unit.objects.filter(
+            path__startswith=scope.unit.path, is_active=True, level__code__in=COMMUNE_LEVELS
+        )
+        if not by_child:
+            return {"total": qs.count(), "children": {}}
+        rows = qs.values(child=scope.child_segment()).annotate(n=Count("id")).order_by()
+        total, children = 0, {}
+        for row in rows:
+            total += row["n"]
+            if row["child"]:
+                children[int(row["child"])] = row["n"]
+        return {"total": total, "children": children}
+    qs = Unit.objects.filter(pk__in=scope.ids)
     total, children = 0, defaultdict(int)
     for uid, path in qs.filter(level__code__in=COMMUNE_LEVELS).values_list("pk", "path"):
         total += 1
@@ -116,13 +162,9 @@ def _per_cell(unit: Unit, period: Period, indicator, quota) -> tuple[int | None,
     party = unit.counterpart if unit.tree == "hoi" else unit
     if party is None:
         return None, ""
-    cells = F.cell_figures(party, period.start, period.end)
     need = float(quota.value) if quota else 1.0
-    if indicator.figure == "admitted":
-        met = sum(1 for c in cells.values() if c["admitted"] >= need)
-    else:
-        met = sum(1 for c in cells.values() if all(v >= need for v in c["introduced"].values()))
-    return met, f"{met} / {len(cells)} chi bộ"
+    met, cells = F.cells_meeting(party, period.start, period.end, indicator.figure, need)
+    return met, f"{met} / {cells} chi bộ"
 
 
 def achieved(indicator, values: dict) -> tuple[float | int | None, str]:
