@@ -171,19 +171,44 @@ def grid(
     size: int = 11,
     left_column: int = 1,
 ) -> None:
-    """A bordered table: the first row bold (headers), optionally the last (totals)."""
+    """A bordered table: the first row bold (headers), optionally the last (totals).
+
+    python-docx spends about a millisecond per formatted cell, and ``table.cell(r, c)``
+    rebuilds the list of every cell on each call, which made a province's children
+    table (a hundred communes × 15 columns) take minutes. So the first cell of each
+    style (column, bold or not) is formatted through the API and the others are
+    copies of its XML with their own text."""
+    import copy
+
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.table import _Cell
 
     table = doc.add_table(rows=len(rows), cols=len(rows[0]))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_borders(table, True)
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            cell = table.cell(r, c)
+    templates: dict[tuple[int, bool], object] = {}
+    last = len(rows) - 1
+    for r, (tr, values) in enumerate(zip(table._tbl.tr_lst, rows, strict=True)):
+        bold = r == 0 or (bold_last and r == last)
+        for c, (tc, value) in enumerate(zip(tr.tc_lst, values, strict=True)):
+            text = str(value)
+            template = templates.get((c, bold))
+            if template is not None:
+                new = copy.deepcopy(template)
+                new.find(".//" + qn("w:t")).text = text
+                tr.replace(tc, new)
+                continue
+            cell = _Cell(tc, table)
             if widths:
                 cell.width = widths[c]
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.LEFT if c == left_column else WD_ALIGN_PARAGRAPH.CENTER
-            font(p.add_run(str(value)), size, bold=r == 0 or (bold_last and r == len(rows) - 1))
+            run = p.add_run("x")  # a w:t to copy; the real text is set below
+            font(run, size, bold=bold)
+            run_text = run._r.find(qn("w:t"))
+            run_text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            templates[(c, bold)] = copy.deepcopy(tc)
+            run_text.text = text
     para(doc, "")

@@ -91,6 +91,12 @@ def test_docx_official_layout(report):
     assert children[1][:4] == ["1", "Chi hội Thôn Đông", "2", "1"]
     assert children[2][1] == "Chi hội Thôn Tây"
     assert children[-1][1:4] == ["Tổng cộng", "2", "1"]
+    # Cells are copies of a formatted cell of their column: headers and totals bold.
+    table = doc.tables[2]
+    bold = [[c.paragraphs[0].runs[0].bold for c in r.cells] for r in table.rows]
+    assert all(bold[0]) and all(bold[-1])
+    assert not any(bold[1]) and not any(bold[2])
+    assert {len(c.paragraphs[0].runs) for r in table.rows for c in r.cells} == {1}
     # Recipients bottom left, signature bottom right.
     foot = doc.tables[-1]
     recipients = [p.text for p in foot.cell(0, 0).paragraphs]
