@@ -3,11 +3,15 @@ went through ``restrict`` for the acting user, so a form never offers (nor accep
 a unit outside her scope."""
 
 import datetime
+import re
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import CharField, Func
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
+from uutu.core.text import fold
 from uutu.people.models import Person
 
 from .models import Level, Tree, Unit
@@ -343,3 +347,129 @@ class AsOfForm(forms.Form):
                 % {"d": value.strftime("%d/%m/%Y")}
             )
         return value
+
+
+# --- the unit picker (search as you type) ----------------------------------------------
+
+# Every precomposed Latin letter with a diacritic, and the ASCII letter ``fold`` gives
+# for it: PostgreSQL can then fold a unit's name the way ``core.text.fold`` does.
+_FOLD_PAIRS = [
+    (ch, folded)
+    for ch, folded in ((chr(cp), fold(chr(cp))) for cp in range(0xC0, 0x1F00))
+    if len(folded) == 1 and folded.isascii() and folded.isalpha() and folded != ch
+]
+_FOLD_FROM = "".join(a for a, _b in _FOLD_PAIRS)
+_FOLD_TO = "".join(b for _a, b in _FOLD_PAIRS)
+
+PICKER_LIMIT = 20
+
+
+class Folded(Func):
+    """``core.text.fold`` in SQL: the name without diacritics, in lower case.
+    PostgreSQL folds with ``translate``; on SQLite the Python function itself is
+    registered on the connection (SQLite has no ``translate``)."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"LOWER(TRANSLATE({sql}, %s, %s))", [*params, _FOLD_FROM, _FOLD_TO]
+
+    def as_sqlite(self, compiler, connection, **extra):
+        connection.ensure_connection()
+        connection.connection.create_function("uutu_fold", 1, fold, deterministic=True)
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"uutu_fold({sql})", params
+
+
+def search_units(queryset, text: str, limit: int = PICKER_LIMIT):
+    """At most ``limit`` units of ``queryset`` whose name contains every word of
+    ``text``, accents and case ignored; higher levels first."""
+    words = fold(text).split(" ") if text and text.strip() else []
+    if not words:
+        return queryset.none()
+    qs = queryset.annotate(folded_name=Folded("name"))
+    for word in words:
+        qs = qs.filter(folded_name__contains=word)
+    return qs.select_related("parent").order_by("depth", "name", "pk")[:limit]
+
+
+def unit_label(unit) -> str:
+    """How the picker shows a unit: its name and its parent's, which together tell
+    apart the many "Chi hội Thôn 1" of a province."""
+    if unit.parent_id:
+        return f"{unit.name} ({unit.parent.name})"
+    return unit.name
+
+
+_LABEL_RE = re.compile(r"^(?P<name>.+?) \((?P<parent>[^()]+)\)$")
+
+
+class UnitPickerInput(forms.TextInput):
+    """A text field that offers matching units as you type (htmx fills a
+    ``<datalist>`` from ``search_url``). Without JavaScript it is a plain text
+    field: the typed name is resolved on the server."""
+
+    template_name = "orgs/widgets/unit_picker.html"
+
+    def __init__(self, attrs=None, search_url: str = ""):
+        super().__init__(attrs)
+        self.search_url = search_url
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["search_url"] = self.search_url
+        context["widget"]["list_id"] = f"{context['widget']['attrs'].get('id', name)}-options"
+        return context
+
+
+class UnitPickerField(forms.Field):
+    """Choose one unit of ``queryset`` by typing its name. Accepts a unit id (links
+    such as ``?unit=12`` keep working), a label offered by the picker ("Chi hội
+    Thôn Đông (Hội LHPN xã An Bình)") or any text that names exactly one unit."""
+
+    default_error_messages = {
+        "not_found": _("Không tìm thấy đơn vị “%(text)s” trong phạm vi của bạn."),
+        "ambiguous": _(
+            "Có nhiều đơn vị khớp với “%(text)s”: hãy chọn một đơn vị trong danh sách gợi ý "
+            "hoặc gõ đầy đủ tên."
+        ),
+    }
+
+    def __init__(self, *, queryset=None, search_url: str = "", **kwargs):
+        kwargs.setdefault("widget", UnitPickerInput(search_url=search_url))
+        super().__init__(**kwargs)
+        self.queryset = queryset
+
+    def prepare_value(self, value):
+        if isinstance(value, Unit):
+            return unit_label(value)
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+            unit = self.queryset.select_related("parent").filter(pk=int(value)).first()
+            return unit_label(unit) if unit else value
+        return value
+
+    def to_python(self, value):
+        text = (value or "").strip() if isinstance(value, str) else value
+        if text in self.empty_values:
+            return None
+        if isinstance(text, int) or text.isdigit():
+            unit = self.queryset.filter(pk=int(text)).first()
+            if unit is None:
+                raise ValidationError(self.error_messages["not_found"], params={"text": text})
+            return unit
+        match = _LABEL_RE.match(text)
+        candidates = []
+        if match:
+            candidates = list(
+                self.queryset.filter(name=match["name"], parent__name=match["parent"])[:2]
+            )
+        if not candidates:
+            candidates = list(self.queryset.filter(name__iexact=text)[:2])
+        if not candidates:
+            candidates = list(search_units(self.queryset, text, limit=2))
+        if not candidates:
+            raise ValidationError(self.error_messages["not_found"], params={"text": text})
+        if len(candidates) > 1:
+            raise ValidationError(self.error_messages["ambiguous"], params={"text": text})
+        return candidates[0]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/giai-the/", views.unit_dissolve, name="dissolve"),
     path("<int:pk>/lien-ket/", views.unit_link, name="link"),
     path("<int:pk>/theo-ngay/", views.unit_tree_as_of, name="tree_as_of"),
+    path("tim-don-vi/", views.unit_search, name="unit_search"),
 ]

@@ -528,3 +528,40 @@ def unit_tree_as_of(request, pk):
             "today": today,
         },
     )
+
+
+# The unit pickers of the list filters: what each one offers, by ``?for=``.
+PICKER_PURPOSES = {
+    "people": ("people.view", (Tree.HOI,), ("hoi_central",)),
+    "cases": ("pipeline.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
+}
+
+
+def picker_units(user, purpose: str):
+    """The units a list filter may offer ``user`` for ``purpose`` ("people",
+    "cases"): active units of her scope for that action, without the central level."""
+    action, trees, excluded = PICKER_PURPOSES[purpose]
+    return (
+        Unit.objects.restrict(user, action)
+        .active()
+        .filter(tree__in=trees)
+        .exclude(level__code__in=excluded)
+    )
+
+
+def unit_search(request):
+    """Search as you type for the unit pickers: at most ``PICKER_LIMIT`` units of
+    the user's scope whose name contains the typed words (accents ignored), as
+    ``<option>`` elements for a ``<datalist>``. The typed text comes as ``q`` or
+    under the picker's own field name (htmx sends the input's value)."""
+    purpose = request.GET.get("for", "people")
+    if purpose not in PICKER_PURPOSES:
+        raise Http404
+    user = request.user
+    if not permissions.has_any(user, PICKER_PURPOSES[purpose][0]):
+        raise PermissionDenied
+    text = request.GET.get("q") or request.GET.get("unit") or ""
+    units = list(forms.search_units(picker_units(user, purpose), text[:100]))
+    for unit in units:
+        unit.label = forms.unit_label(unit)
+    return render(request, "orgs/_unit_options.html", {"units": units})

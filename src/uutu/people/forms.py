@@ -4,9 +4,11 @@ again by the service functions, whose errors are put back on the form."""
 import datetime
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin, DateInput
+from uutu.orgs.forms import UnitPickerField
 
 from .models import Party, Person, PositionKind
 from .reference import AGE_BANDS, ETHNICITY_CHOICES
@@ -118,8 +120,10 @@ class FilterForm(forms.Form):
     """The member list's filters (GET)."""
 
     q = forms.CharField(label=_("Tìm"), required=False)
-    unit = forms.ModelChoiceField(
-        label=_("Đơn vị"), queryset=None, required=False, empty_label=_("Tất cả đơn vị")
+    unit = UnitPickerField(
+        label=_("Đơn vị"),
+        required=False,
+        help_text=_("Gõ tên chi hội, xã hoặc tỉnh rồi chọn trong danh sách gợi ý."),
     )
     position = forms.ChoiceField(
         label=_("Chức vụ"),
@@ -143,7 +147,10 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args, unit_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        unit = self.fields["unit"]
+        unit.queryset = unit_queryset
+        unit.widget.search_url = reverse("orgs:unit_search") + "?for=people"
+        unit.widget.attrs["placeholder"] = _("Tất cả đơn vị")
         for field in self.fields.values():
             css = (
                 "form-check-input"

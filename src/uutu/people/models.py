@@ -28,17 +28,34 @@ class PersonQuerySet(ScopedQuerySet):
         return self.filter(archived_at__isnull=True)
 
     def search(self, text: str):
-        """Accent- and case-insensitive search on the name (every word must match),
-        or an exact CCCD / phone number."""
+        """Accent- and case-insensitive search on the name: every word must occur in
+        the folded name (``search_name LIKE '%word%'``, one condition per word, which
+        a trigram index answers on PostgreSQL). Digits search the start of the CCCD
+        or of the phone number (from 3 digits; an index range scan)."""
         text = (text or "").strip()
         if not text:
             return self
-        if text.isdigit() and len(text) >= 9:
-            return self.filter(Q(cccd=text) | Q(phone=text))
+        digits = text.replace(" ", "").replace(".", "")
+        if digits.startswith("+") and digits[1:].isdigit():
+            return self.filter(phone__startswith=digits)
+        if digits.isdigit():
+            if len(digits) < 3:
+                return self.none()
+            return self.filter(_prefix_q("cccd", digits) | _prefix_q("phone", digits))
         qs = self
         for word in fold(text).split(" "):
             qs = qs.filter(search_name__contains=word)
         return qs
+
+
+def _prefix_q(field: str, digits: str) -> Q:
+    """``field`` starts with ``digits``, written as a range (``>= '0011'`` and
+    ``< '0012'``) so that a plain b-tree index serves it under any collation: for
+    strings of digits the collation order is the code order."""
+    upper = str(int(digits) + 1).zfill(len(digits))
+    if len(upper) > len(digits):  # "999" → everything from "999" on
+        return Q(**{f"{field}__gte": digits})
+    return Q(**{f"{field}__gte": digits, f"{field}__lt": upper})
 
 
 class Party(models.TextChoices):
@@ -132,6 +149,7 @@ class Person(models.Model):
             models.Index(fields=["branch", "sort_key"], name="person_branch_sort"),
             models.Index(fields=["sort_key"], name="person_sort"),
             models.Index(fields=["birth_date"], name="person_birth"),
+            models.Index(fields=["phone"], name="person_phone"),
         ]
 
     def __str__(self):

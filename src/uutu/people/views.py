@@ -3,10 +3,8 @@ service functions and render."""
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +14,10 @@ from django.views.decorators.http import require_POST
 from uutu.accounts import permissions
 from uutu.core import audit
 from uutu.core.forms import apply_errors, process_form
+from uutu.core.pagination import first_matches, paginate
 from uutu.core.scoping import get_scoped_or_404
 from uutu.orgs.models import Tree, Unit
+from uutu.orgs.views import picker_units
 from uutu.pipeline.views_cases import person_cases
 
 from . import services
@@ -50,15 +50,6 @@ def _branches(user, action):
     )
 
 
-def _filter_units(user):
-    """Units offered in the list's unit filter: communes and up, plus branches when
-    the scope is small enough for one dropdown."""
-    units = Unit.objects.restrict(user, VIEW).active().filter(tree=Tree.HOI)
-    if units.filter(level__code__in=services.BRANCH_LEVEL_CODES).count() > 300:
-        units = units.exclude(level__code__in=services.BRANCH_LEVEL_CODES + ("hoi_group",))
-    return units.exclude(level__code="hoi_central").order_by("path")
-
-
 def _age_range(code, today):
     for band, _label, lo, hi in AGE_BANDS:
         if band == code:
@@ -71,8 +62,11 @@ def _age_range(code, today):
 def filter_people(user, params):
     """The list page's filter form for ``params`` (its GET) and the members it
     selects, in the Vietnamese order. The list and its Excel export share it."""
-    form = FilterForm(params or None, unit_queryset=_filter_units(user))
-    data = form.cleaned_data if form.is_valid() else {}
+    form = FilterForm(params or None, unit_queryset=picker_units(user, "people"))
+    # The valid filters apply even when another one is not (a unit name that
+    # matches several units is reported on its field).
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     people = Person.objects.restrict(user, VIEW)
     people = people.filter(archived_at__isnull=not data.get("archived"))
     if data.get("q"):
@@ -101,6 +95,9 @@ def person_list(request):
     if not permissions.has_any(user, VIEW):
         raise PermissionDenied
     form, people = filter_people(user, request.GET)
+    more = False
+    if getattr(form, "cleaned_data", {}).get("q"):
+        people, more = first_matches(people)
     people = (
         people.select_related("branch", "branch__parent")
         .prefetch_related(
@@ -108,7 +105,7 @@ def person_list(request):
         )
         .order_by("sort_key", "id")
     )
-    page = Paginator(people, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, people, more=more)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
     return render(
         request,

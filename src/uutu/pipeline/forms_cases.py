@@ -4,9 +4,11 @@ rule is checked again by the services, whose errors are put back on the form."""
 import datetime
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
+from uutu.orgs.forms import UnitPickerField
 
 from .models import Organisation, Status, Step
 
@@ -27,6 +29,13 @@ class UnitChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+def _picker(field, queryset):
+    """Set up a unit filter: search as you type among ``queryset`` (the user's scope)."""
+    field.queryset = queryset
+    field.widget.search_url = reverse("orgs:unit_search") + "?for=cases"
+    field.widget.attrs["placeholder"] = _("Toàn bộ phạm vi")
+
+
 class CaseFilterForm(BootstrapMixin, forms.Form):
     q = forms.CharField(label=_("Tìm theo tên"), required=False)
     step = forms.ChoiceField(
@@ -42,24 +51,20 @@ class CaseFilterForm(BootstrapMixin, forms.Form):
         required=False,
         choices=[("", _("Tất cả tổ chức")), *Organisation.choices],
     )
-    unit = UnitChoiceField(
-        label=_("Đơn vị"), required=False, queryset=None, empty_label=_("Toàn bộ phạm vi")
-    )
+    unit = UnitPickerField(label=_("Đơn vị"), required=False)
 
     def __init__(self, *args, unit_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        _picker(self.fields["unit"], unit_queryset)
         self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
 
 
 class UnitFilterForm(BootstrapMixin, forms.Form):
-    unit = UnitChoiceField(
-        label=_("Đơn vị"), required=False, queryset=None, empty_label=_("Toàn bộ phạm vi")
-    )
+    unit = UnitPickerField(label=_("Đơn vị"), required=False)
 
     def __init__(self, *args, unit_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        _picker(self.fields["unit"], unit_queryset)
 
 
 class OpenCaseForm(BootstrapMixin, forms.Form):

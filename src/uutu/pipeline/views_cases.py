@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 from uutu.accounts import permissions
 from uutu.core import audit
 from uutu.core.forms import process_form
+from uutu.core.pagination import first_matches, paginate
 from uutu.core.scoping import get_scoped_or_404, scope_units
 from uutu.core.text import fold
-from uutu.orgs.models import Tree, Unit
+from uutu.orgs.models import Tree
+from uutu.orgs.views import picker_units
 from uutu.people.models import Party, Person, Position, PositionKind
 
 from . import rules as R
@@ -111,16 +113,9 @@ def _sides(user, case) -> tuple[bool, bool]:
 
 
 def _filter_units(user):
-    """Units offered in the unit filters: both trees, without the central level;
-    branches and cells only when the scope is small enough for one dropdown."""
-    units = (
-        Unit.objects.restrict(user, VIEW)
-        .active()
-        .exclude(level__code__in=("hoi_central", "dang_central"))
-    )
-    if units.count() > 300:
-        units = units.exclude(level__code__in=("hoi_branch", "hoi_group", "dang_cell"))
-    return units.order_by("tree", "path")
+    """Units the unit filters accept (typed into a search-as-you-type picker, so
+    no list of every unit is ever rendered): both trees, without the central level."""
+    return picker_units(user, "cases")
 
 
 def _in_unit(qs, unit):
@@ -165,7 +160,8 @@ def filter_cases(user, params):
     """The case list's filter form for ``params`` and the cases it selects; the
     list and its Excel export share it."""
     form = CaseFilterForm(params or None, unit_queryset=_filter_units(user))
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # the valid filters apply even when another one is not
+    data = getattr(form, "cleaned_data", {})
     cases = Case.objects.restrict(user, VIEW)
     if data.get("q", "").strip():
         cases = _search(cases, data["q"].strip())
@@ -181,7 +177,12 @@ def case_list(request):
     user = request.user
     _require(user, VIEW)
     form, cases = filter_cases(user, request.GET)
-    page = Paginator(cases, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    more = False
+    if getattr(form, "cleaned_data", {}).get("q", "").strip():
+        # A search stops after the first matches instead of sorting all of them.
+        cases, more = first_matches(cases)
+        cases = cases.select_related(*CASE_RELATED).order_by("-updated_at", "-id")
+    page = paginate(request, cases, more=more)
     today = datetime.date.today()
     soon = _deadline_limits(today)
     for case in page.object_list:

@@ -41,4 +41,13 @@ CASES = [
         expect=_ON_COMMUNE_A,
         query="ngay=2020-01-01",
     ),
+    # The unit pickers of the member and case lists: party_a and cell_secretary may
+    # not browse the Hội registry (403); everyone else gets the units of her scope.
+    Case(
+        "orgs:unit_search",
+        query="for=people&q=thon",
+        expect=everyone(200, party_a=403, cell_secretary=403),
+    ),
+    Case("orgs:unit_search", query="for=cases&q=thon", expect=everyone(200)),
+    Case("orgs:unit_search", query="for=other&q=thon", expect=everyone(404)),
 ]

@@ -1,0 +1,71 @@
+"""Pagination for lists that may hold millions of rows.
+
+A plain ``Paginator`` runs ``SELECT COUNT(*)`` over the whole filtered list on every
+page view: at national scale (20 million members) that alone takes seconds. The
+:class:`CappedPaginator` counts at most ``cap`` rows (``SELECT COUNT(*) FROM (…
+LIMIT cap + 1)``), so the count stays exact for a commune, a branch or a narrow
+search, and above the cap the page says "hơn 10.000" and offers the first
+``cap / per_page`` pages; the user narrows the list with the search or a filter.
+"""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+COUNT_CAP = 10_000
+SEARCH_CAP = 1_000
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at ``cap``. ``more`` is true when the list
+    holds more rows than that; ``count`` is then ``cap``."""
+
+    def __init__(self, object_list, per_page, cap: int = COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _capped_count(self) -> int:
+        qs = self.object_list
+        if hasattr(qs, "order_by"):
+            # The order is irrelevant to a count; dropping it lets the database
+            # stop after cap + 1 rows of any index.
+            return qs.order_by()[: self.cap + 1].count()
+        return len(qs[: self.cap + 1])
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._capped_count, self.cap)
+
+    @cached_property
+    def more(self) -> bool:
+        return self._capped_count > self.cap
+
+
+def paginate(
+    request, queryset, per_page: int | None = None, cap: int = COUNT_CAP, more: bool = False
+):
+    """The requested page (``?page=``) of ``queryset`` with a capped count; an
+    invalid or too large page number gives the nearest valid page. ``more`` says
+    that ``queryset`` is already a truncated list (see :func:`first_matches`)."""
+    paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE, cap=cap)
+    if more:
+        paginator.more = True
+    return paginator.get_page(request.GET.get("page"))
+
+
+def first_matches(queryset, cap: int = SEARCH_CAP):
+    """The rows of a search, at most ``cap`` of them, as a queryset by primary key
+    (to be ordered and paginated), and whether there were more.
+
+    Ordering all the matches of a common word ("lan": half a million members in the
+    country) by name is what makes a search slow, and the name order is correlated
+    with the name (the sort key starts with the given name), so walking the sort
+    index until 50 rows match may read millions. Taking the first ``cap`` matches in
+    no particular order lets the database stop early (a trigram index for rare
+    words, a scan that stops after ``cap`` hits for common ones); those are then
+    ordered by name. Above ``cap`` the list says "hơn 1.000" and asks for more words.
+    """
+    ids = list(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
+    more = len(ids) > cap
+    return queryset.model._default_manager.filter(pk__in=ids[:cap]), more

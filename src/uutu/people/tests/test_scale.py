@@ -1,0 +1,195 @@
+"""The member list, its search and the case list at scale: capped counts, index-
+friendly search (CCCD / phone prefix), the unit picker, and query-count guards that
+fail when a page starts issuing one query per row or per unit."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from uutu.core.pagination import CappedPaginator
+from uutu.orgs import services as org_services
+from uutu.orgs.forms import UnitPickerField, search_units, unit_label
+from uutu.orgs.models import Unit
+from uutu.orgs.views import picker_units
+from uutu.people import services
+from uutu.people.models import Person
+from uutu.pipeline import services as pipeline_services
+
+TODAY = datetime.date.today()
+GIVEN = ["Lan", "Hoa", "Huệ", "Mai", "Cúc", "Đào"]
+
+
+def _grow(w, branches: int, per_branch: int, cases: bool = False):
+    """Add ``branches`` chi hội to commune A, each with ``per_branch`` members (with a
+    position and, if asked, a case each), to see whether the pages' query counts
+    grow with the data."""
+    for b in range(branches):
+        branch = org_services.create_unit(
+            parent=w.commune_a,
+            level=w.levels["hoi_branch"],
+            name=f"Chi hội Xóm Mới {Unit.objects.count()}",
+            code=f"99001-X{Unit.objects.count()}",
+        )
+        for i in range(per_branch):
+            person = services.create_person(
+                actor=None,
+                branch=branch,
+                full_name=f"Phạm Thị {GIVEN[(b + i) % len(GIVEN)]}",
+                birth_date=datetime.date(1990, 1, 1 + i),
+            )
+            services.start_position(
+                person, kind="branch_deputy", unit=branch, start=TODAY, actor=None
+            )
+            if cases:
+                pipeline_services.open_case(person, on=TODAY, actor=None)
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/hoi-vien/",
+        "/hoi-vien/?q=pham+thi",
+        "/hoi-vien/?q=004190",
+        "/hoi-vien/?unit=Xã+An+Bình",
+        "/phat-trien-dang/",
+        "/phat-trien-dang/?q=lan",
+    ],
+)
+def test_list_query_counts_do_not_grow_with_members_and_units(world, login, url):
+    client = login(world.users["province"])
+    _grow(world, branches=1, per_branch=2, cases=True)
+    before = _queries(client, url)
+    _grow(world, branches=4, per_branch=6, cases=True)
+    after = _queries(client, url)
+    assert after == before, f"{url}: {before} queries before, {after} with more rows"
+
+
+def test_member_list_query_guard(world, login, django_assert_max_num_queries):
+    _grow(world, branches=3, per_branch=20)
+    client = login(world.users["province"])
+    with django_assert_max_num_queries(12):
+        response = client.get("/hoi-vien/?q=pham")
+    assert response.status_code == 200
+    assert response.content.decode().count('href="/hoi-vien/') >= 50  # a full page
+
+
+def test_capped_paginator_counts_up_to_the_cap(world):
+    _grow(world, branches=1, per_branch=7)
+    people = Person.objects.order_by("sort_key", "id")
+    total = people.count()
+    capped = CappedPaginator(people, 2, cap=5)
+    assert (capped.count, capped.more, capped.num_pages) == (5, True, 3)
+    exact = CappedPaginator(people, 2, cap=total)
+    assert (exact.count, exact.more) == (total, False)
+
+
+def test_over_the_cap_the_list_says_more_than(world, login, settings, monkeypatch):
+    from uutu.core import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    monkeypatch.setattr(pagination.paginate, "__defaults__", (None, 5, False))
+    settings.PAGE_SIZE = 2
+    _grow(world, branches=1, per_branch=8)
+    html = login(world.users["province"]).get("/hoi-vien/?page=3").content.decode()
+    assert "Hơn 5 hội viên" in html
+    assert "Trang 3/hơn 3" in html
+    assert 'data-testid="capped-hint"' in html
+
+
+def test_search_by_cccd_and_phone_prefix(world):
+    a1 = world.person_a1  # CCCD 004190001234, phone 0912345678
+    assert list(Person.objects.search("0041900")) == [a1]
+    assert list(Person.objects.search("004 190 001 234")) == [a1]
+    assert list(Person.objects.search("091234")) == [a1]
+    assert list(Person.objects.search("0041901")) == []
+    assert list(Person.objects.search("09")) == []  # too short to mean anything
+
+
+def test_search_words_in_any_order_accents_ignored(world):
+    assert list(Person.objects.search("hoa nguyen")) == [world.person_a1]
+    assert set(Person.objects.search("HÒA")) == {world.person_a1, world.person_a2}
+
+
+def test_unit_search_is_accent_insensitive_and_scoped(world):
+    units = picker_units(world.users["commune_a"], "people")
+    assert list(search_units(units, "thon dong")) == [world.branch_a1]
+    assert set(search_units(units, "THÔN")) == {world.branch_a1, world.branch_a2}
+    assert list(search_units(units, "bac")) == []  # chi hội Thôn Bắc is commune B's
+    everything = picker_units(world.users["admin"], "people")
+    assert list(search_units(everything, "bắc")) == [world.branch_b1]
+    assert world.hoi_root not in everything
+
+
+def test_unit_search_page_returns_options_in_scope(world, login):
+    client = login(world.users["commune_a"])
+    html = client.get(reverse("orgs:unit_search"), {"for": "people", "q": "thon"}).content
+    html = html.decode()
+    assert html.count("<option") == 2
+    assert f'value="{unit_label(world.branch_a1)}"' in html
+    assert "Thôn Bắc" not in html
+    # htmx sends the picker's own value under the field name; cases look in both trees
+    client = login(world.users["admin"])
+    html = client.get(reverse("orgs:unit_search"), {"for": "cases", "unit": "dong"}).content
+    assert html.decode().count("<option") == 2  # chi hội and chi bộ Thôn Đông
+
+
+def test_unit_search_returns_at_most_twenty(world, login):
+    for i in range(25):
+        org_services.create_unit(
+            parent=world.commune_a,
+            level=world.levels["hoi_branch"],
+            name=f"Chi hội Tổ {i}",
+            code=f"99001-T{i}",
+        )
+    client = login(world.users["province"])
+    html = client.get(reverse("orgs:unit_search"), {"for": "people", "q": "to"}).content
+    assert html.decode().count("<option") == 20
+
+
+def test_unit_picker_field_resolves_ids_labels_and_names(world):
+    field = UnitPickerField(
+        queryset=picker_units(world.users["province"], "people"), required=False
+    )
+    assert field.clean(str(world.branch_a1.pk)) == world.branch_a1
+    assert field.clean(unit_label(world.branch_a1)) == world.branch_a1
+    assert field.clean("thon tay") == world.branch_a2
+    assert field.clean("") is None
+    with pytest.raises(Exception, match="Có nhiều đơn vị"):
+        field.clean("thôn")
+    with pytest.raises(Exception, match="Không tìm thấy"):
+        field.clean("Xã Không Có")
+    commune_a_only = UnitPickerField(queryset=picker_units(world.users["commune_a"], "people"))
+    with pytest.raises(Exception, match="Không tìm thấy"):
+        commune_a_only.clean(str(world.branch_b1.pk))  # outside her scope
+
+
+def test_list_filters_by_a_typed_unit_name(world, login):
+    client = login(world.users["province"])
+    html = client.get("/hoi-vien/", {"unit": "Thôn Tây"}).content.decode()
+    assert world.person_a2.full_name in html
+    assert world.person_a1.full_name not in html
+    # An ambiguous name is reported on the field; the other filters still apply.
+    html = client.get("/hoi-vien/", {"unit": "thôn", "q": "anh"}).content.decode()
+    assert 'data-testid="unit-error"' in html and "Có nhiều đơn vị" in html
+    assert world.person_b1.full_name in html and world.person_a1.full_name not in html
+    # The bound picker shows the unit's label, not its id.
+    html = client.get("/hoi-vien/", {"unit": world.branch_a1.pk}).content.decode()
+    assert f'value="{unit_label(world.branch_a1)}"' in html
+
+
+def test_case_list_filters_by_unit_picker(world, login):
+    pipeline_services.open_case(world.person_a1, on=TODAY, actor=None)
+    pipeline_services.open_case(world.person_b1, on=TODAY, actor=None)
+    client = login(world.users["province"])
+    html = client.get("/phat-trien-dang/", {"unit": "Xã Bình Minh"}).content.decode()
+    assert world.person_b1.full_name in html and world.person_a1.full_name not in html
