@@ -92,7 +92,7 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict | None, dict 
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def record(
+def entry(
     action: str,
     obj: models.Model | None = None,
     *,
@@ -102,14 +102,15 @@ def record(
     user=None,
     repr_text: str | None = None,
 ):
-    """Append one audit row. Call it inside the service's transaction."""
+    """One unsaved audit row, built as :func:`record` saves it; bulk writers (the
+    member import) collect these and ``bulk_create`` them inside their transaction."""
     from .models import AuditEntry
 
     ctx = context.current()
     before, after = changed(before, after)
     if unit is None and obj is not None:
         unit = getattr(obj, "scope_unit", None)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         user_id=user.pk if user is not None else ctx.user_id,
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
@@ -124,6 +125,22 @@ def record(
         ip=ctx.ip,
         source=ctx.source,
     )
+
+
+def record(
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    before=None,
+    after=None,
+    unit=None,
+    user=None,
+    repr_text: str | None = None,
+):
+    """Append one audit row. Call it inside the service's transaction."""
+    row = entry(action, obj, before=before, after=after, unit=unit, user=user, repr_text=repr_text)
+    row.save(force_insert=True)
+    return row
 
 
 def history_for(obj: models.Model):

@@ -109,6 +109,13 @@ def read_csv(path: Path) -> Table:
 
 
 def read_xlsx(path: Path) -> Table:
+    fast = _read_xlsx_fast(path)
+    if fast is not None:
+        return fast
+    return _read_xlsx_openpyxl(path)
+
+
+def _read_xlsx_openpyxl(path: Path) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -132,6 +139,144 @@ def read_xlsx(path: Path) -> Table:
     table = Table(header=header, rows=rows(), total=total, encoding="xlsx")
     table._close = wb.close
     return table
+
+
+_DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
+
+
+def _read_xlsx_fast(path: Path) -> Table | None:
+    """The first sheet through openpyxl's own workbook reader (shared strings, date
+    styles, epoch, which file holds the sheet), its rows parsed by :func:`_rows`.
+    openpyxl's read-only sheet is skipped: it reads a sheet without a size (as
+    written by openpyxl's write-only mode and some other tools) to its end just to
+    look for one. None when lxml is missing or the workbook is unusual: the caller
+    then uses openpyxl's reader, which reports the errors."""
+    try:
+        from lxml import etree  # noqa: F401 - installed with python-docx
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        reader = ExcelReader(str(path), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        sheets = [
+            rel.target
+            for _sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
+        sheet_path = sheets[0]
+        archive = reader.archive
+        with archive.open(sheet_path) as fh:
+            head = fh.read(1 << 16)
+        size = archive.getinfo(sheet_path).file_size
+    except Exception:
+        return None
+    match = _DIMENSION_RE.search(head)
+    # without a size: about 300 bytes of XML per row of ten cells
+    total = max(int(match.group(1)) - 1, 0) if match and match.group(1) else size // 300
+    rows = _rows(
+        archive, sheet_path, reader.shared_strings, reader.wb._date_formats, reader.wb.epoch
+    )
+    try:
+        number, header_row = next(rows)
+    except StopIteration:
+        archive.close()
+        raise ReadError("Tệp trống: dòng 1 phải là dòng tiêu đề.") from None
+    except Exception:
+        archive.close()
+        return None
+    if number != 1:
+        archive.close()
+        return None  # no header row where it belongs: let openpyxl's reader decide
+    header = [str(h) if h is not None else "" for h in header_row]
+    table = Table(header=header, rows=rows, total=total, encoding="xlsx")
+    table._close = archive.close
+    return table
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _INLINE, _TEXT = (
+    _MAIN + "row",
+    _MAIN + "c",
+    _MAIN + "v",
+    _MAIN + "is",
+    _MAIN + "t",
+)
+
+
+def _column(ref: str) -> int:
+    """0-based column of a cell reference ("C12" → 2)."""
+    n = 0
+    for ch in ref:
+        if ch <= "9":
+            break
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _rows(archive, sheet_path, strings, date_styles, epoch):
+    """Every row of a sheet as (row number, values), parsed straight from its XML
+    with lxml, several times faster than openpyxl's cell objects and with the same
+    values: shared and inline strings, numbers, booleans, Excel dates through
+    openpyxl's own date styles and ``from_excel``; text is NFC-normalised and
+    stripped like every cell. Only one row is in memory at a time."""
+    from lxml import etree
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    nfc = unicodedata.normalize
+    columns: dict[str, int] = {}
+
+    def rows():
+        with archive.open(sheet_path) as source:
+            expected = 1
+            for _event, row in etree.iterparse(source, events=("end",), tag=_ROW):
+                ref = row.get("r")
+                number = int(ref) if ref else expected
+                expected = number + 1
+                values = []
+                for cell in row.iterchildren(_CELL):
+                    ref = cell.get("r")
+                    if ref:  # cells left empty are not written: keep the columns
+                        letters = ref.rstrip("0123456789")
+                        column = columns.get(letters)
+                        if column is None:
+                            column = columns[letters] = _column(letters)
+                        if column > len(values):
+                            values.extend([None] * (column - len(values)))
+                    kind = cell.get("t", "n")
+                    if kind == "inlineStr":
+                        value = nfc("NFC", "".join(cell.itertext())).strip()
+                    else:
+                        raw = cell.findtext(_VALUE)
+                        if raw is None:
+                            value = None
+                        elif kind == "s":
+                            value = nfc("NFC", strings[int(raw)]).strip()
+                        elif kind == "n":
+                            if "." in raw or "E" in raw or "e" in raw:
+                                value = float(raw)
+                            else:
+                                value = int(raw)
+                            style = cell.get("s")
+                            if style is not None and int(style) in date_styles:
+                                value = from_excel(value, epoch)
+                        elif kind == "b":
+                            value = bool(int(raw))
+                        elif kind == "d":
+                            value = from_ISO8601(raw)
+                        else:  # "str" (a formula's text), "e" (an error such as #N/A)
+                            value = nfc("NFC", raw).strip()
+                    values.append(value)
+                row.clear()
+                while row.getprevious() is not None:
+                    del row.getparent()[0]
+                yield number, values
+
+    return rows()
 
 
 def _estimate_rows(wb, ws) -> int:
@@ -255,3 +400,23 @@ def parse_bool(value, label: str) -> bool | None:
     if key in _NO:
         return False if key else None
     raise CellError(f"“{text(value)}” không hợp lệ: hãy ghi “Có” hoặc “Không”.")
+
+
+def parse_count(value) -> int | None:
+    """A whole number ≥ 0 (a count of votes or members)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"“{text(value)}” không phải là một số.")
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            raise CellError(f"“{text(value)}” không phải là số nguyên.")
+        number = int(value)
+    else:
+        s = str(value).strip()
+        if not s.isdigit():
+            raise CellError(f"“{s}” không phải là một số.")
+        number = int(s)
+    if number < 0:
+        raise CellError(f"“{number}” không được âm.")
+    return number

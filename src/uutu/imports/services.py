@@ -7,11 +7,15 @@ The flow (pretix ``modelimport``):
    every row works out whether it would create, update or leave a record
    unchanged, or which cells are wrong ("Dòng 17, cột Ngày sinh: …"). Nothing is
    written.
-3. :func:`run_commit` reads the file again inside **one** transaction and applies
-   each row through the registry's and the pipeline's service functions (the only
-   write path), under ``context.acting(source="import")`` so every audit row
-   carries the import as its source and ``import-<id>`` as its request id. Any
-   error rolls the whole file back.
+3. :func:`run_commit` reads the file again inside **one** transaction, under
+   ``context.acting(source="import")`` so every audit row carries the import as
+   its source and ``import-<id>`` as its request id. Any error rolls the whole
+   file back. Members are written in bulk per chunk of rows
+   (:meth:`PeopleImporter.apply_bulk`), with the registry's own field rules and
+   history builders from ``people.services`` and one audit row per changed
+   member; cases go step by step through the pipeline's service functions, so
+   every rule of the pipeline applies (the preview of a case file tries each row
+   in a savepoint and rolls it back, to report those rule failures too).
 
 Rows match existing members on the CCCD first, then on name + date of birth +
 chi hội, so importing the same file twice changes nothing the second time. Units
@@ -36,20 +40,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
 from uutu.accounts import permissions
 from uutu.core import audit, context
 from uutu.core.exports import add_sheet, save
+from uutu.core.models import AuditEntry
 from uutu.core.text import fold, normalize_name
 from uutu.orgs.models import Tree, Unit
 from uutu.people import services as people_services
 from uutu.people.models import Party, Person
 from uutu.people.reference import EDUCATION_CHOICES, ETHNIC_GROUPS, RELIGION_CHOICES
 from uutu.pipeline import services as pipeline_services
-from uutu.pipeline.models import STEP_ORDER, Case, Status, Step
+from uutu.pipeline.models import STEP_ORDER, AwarenessClass, Case, Enrolment, Status, Step
 
 from .models import Import, Kind
 from .models import Status as ImportStatus
@@ -60,6 +65,7 @@ from .readers import (
     open_table,
     parse_bool,
     parse_cccd,
+    parse_count,
     parse_date,
     parse_phone,
     text,
@@ -174,34 +180,185 @@ CASE_COLUMNS = [
         "Bước hiện tại",
         True,
         ("Bước",),
-        str(Step.INTRODUCED.label),
-        "Một trong: " + "; ".join(str(s.label) for s in Step) + ".",
+        str(Step.DECISION.label),
+        "Một trong: "
+        + "; ".join(str(s.label) for s in Step)
+        + ". Ghi ngày (và số văn bản) của bước này và của mọi bước trước nó; các cột của "
+        "bước sau bị bỏ qua.",
     ),
-    Column("source_on", "Ngày tạo nguồn", False, (), datetime.date(2025, 3, 1)),
+    Column("source_on", "Ngày tạo nguồn", False, (), datetime.date(2024, 1, 15)),
     Column(
         "cultivation_on",
         "Ngày bắt đầu bồi dưỡng",
         False,
         ("Ngày bồi dưỡng",),
-        datetime.date(2025, 4, 1),
+        datetime.date(2024, 2, 1),
     ),
     Column(
         "introduced_on",
         "Ngày giới thiệu cho chi bộ",
         False,
         ("Ngày giới thiệu",),
-        datetime.date(2025, 9, 1),
+        datetime.date(2024, 6, 3),
     ),
-    Column("cell", "Chi bộ", False, ("Chi bộ được giới thiệu",), "Chi bộ Thôn Ví Dụ"),
+    Column(
+        "cell",
+        "Chi bộ",
+        False,
+        ("Chi bộ được giới thiệu",),
+        "Chi bộ Thôn Ví Dụ",
+        "Để trống: chi bộ cùng thôn với chi hội.",
+    ),
     Column("intro_doc", "Số văn bản giới thiệu", False, (), "12/GT-PN"),
     Column(
         "sympathiser_on",
         "Ngày vào danh sách cảm tình Đảng",
         False,
         ("Ngày cảm tình Đảng",),
+        datetime.date(2024, 7, 1),
+    ),
+    Column(
+        "helper",
+        "Đảng viên được phân công giúp đỡ",
+        False,
+        ("Đảng viên giúp đỡ",),
+        "Lý Văn Giúp",
+    ),
+    Column(
+        "certificate_no",
+        "Số giấy chứng nhận",
+        False,
+        ("Số GCN", "Số giấy chứng nhận lớp bồi dưỡng"),
+        "125/GCN-TTCT",
+        "Giấy chứng nhận lớp bồi dưỡng nhận thức về Đảng (có giá trị 60 tháng).",
+    ),
+    Column(
+        "certificate_on",
+        "Ngày cấp giấy chứng nhận",
+        False,
+        ("Ngày cấp GCN",),
+        datetime.date(2024, 8, 20),
+    ),
+    Column(
+        "class_title",
+        "Lớp bồi dưỡng nhận thức về Đảng",
+        False,
+        ("Tên lớp", "Lớp bồi dưỡng", "Tên lớp bồi dưỡng"),
+        "Lớp bồi dưỡng nhận thức về Đảng khóa 2/2024",
+        "Tên lớp. Để trống: “Lớp bồi dưỡng nhận thức về Đảng năm <năm cấp giấy>”.",
+    ),
+    Column(
+        "class_organiser",
+        "Đơn vị tổ chức lớp",
+        False,
+        ("Đơn vị mở lớp",),
+        "Đảng ủy Xã Ví Dụ",
+        "Để trống: Đảng ủy xã của hội viên (nếu tài khoản của bạn ghi nhận được lớp của "
+        "Đảng ủy), nếu không thì Hội LHPN xã.",
+    ),
+    Column("dossier_on", "Ngày hoàn thiện hồ sơ", False, (), datetime.date(2024, 9, 10)),
+    Column(
+        "application_on",
+        "Ngày đơn xin vào Đảng (1-KNĐ)",
+        False,
+        ("Ngày đơn xin vào Đảng",),
+        None,
+        "Để trống: lấy ngày hoàn thiện hồ sơ. Tương tự cho 2-KNĐ, thẩm tra và 5-KNĐ.",
+    ),
+    Column("history_on", "Ngày lý lịch (2-KNĐ)", False, ("Ngày lý lịch",), None),
+    Column("verification_on", "Ngày thẩm tra lý lịch xong", False, (), None),
+    Column(
+        "residence_comment_on",
+        "Ngày chi bộ nơi cư trú nhận xét (5-KNĐ)",
+        False,
+        ("Ngày chi bộ nơi cư trú nhận xét",),
         None,
     ),
-    Column("helper", "Đảng viên được phân công giúp đỡ", False, ("Đảng viên giúp đỡ",), None),
+    Column(
+        "hoi_comment",
+        "Nhận xét của Hội LHPN (5-KNĐ)",
+        False,
+        ("Nhận xét của Hội",),
+        "Gương mẫu, nhiệt tình trong công tác Hội.",
+        "Bắt buộc khi hồ sơ chưa có nhận xét của Hội.",
+    ),
+    *(
+        column
+        for n, (name, unit, since) in enumerate(
+            [
+                ("Hoàng Văn Một", "Chi bộ Thôn Ví Dụ", datetime.date(2020, 1, 1)),
+                ("Đàm Thị Hai", "Chi bộ Thôn Ví Dụ", datetime.date(2021, 3, 1)),
+            ],
+            start=1,
+        )
+        for column in (
+            Column(f"introducer{n}_name", f"Người giới thiệu {n}", False, (), name),
+            Column(
+                f"introducer{n}_unit",
+                f"Chi bộ của người giới thiệu {n}",
+                False,
+                (f"Nơi sinh hoạt của người giới thiệu {n}",),
+                unit,
+            ),
+            Column(
+                f"introducer{n}_since",
+                f"Người giới thiệu {n} cùng công tác từ ngày",
+                False,
+                (f"Ngày cùng công tác của người giới thiệu {n}",),
+                since,
+                "Đảng viên chính thức, đã cùng công tác, sinh hoạt với người vào Đảng ít nhất "
+                "12 tháng.",
+            ),
+        )
+    ),
+    Column(
+        "cell_resolution_on",
+        "Ngày nghị quyết chi bộ (6-KNĐ)",
+        False,
+        ("Ngày chi bộ đề nghị kết nạp",),
+        datetime.date(2024, 9, 20),
+    ),
+    Column("cell_resolution_no", "Số nghị quyết chi bộ", False, (), "05-NQ/CB"),
+    Column(
+        "votes_for",
+        "Số phiếu tán thành",
+        False,
+        ("Số đảng viên tán thành",),
+        14,
+        "Cần ít nhất 2/3 số đảng viên chính thức của chi bộ.",
+    ),
+    Column(
+        "members",
+        "Số đảng viên chính thức",
+        False,
+        ("Số đảng viên chính thức của chi bộ", "Số đảng viên dự họp"),
+        18,
+    ),
+    Column(
+        "committee_resolution_on",
+        "Ngày nghị quyết Đảng ủy (8-KNĐ)",
+        False,
+        ("Ngày Đảng ủy xét",),
+        datetime.date(2024, 10, 15),
+    ),
+    Column("committee_resolution_no", "Số nghị quyết Đảng ủy", False, (), "31-NQ/ĐU"),
+    Column(
+        "decision_on",
+        "Ngày quyết định kết nạp (9-KNĐ)",
+        False,
+        ("Ngày quyết định kết nạp",),
+        datetime.date(2024, 10, 25),
+    ),
+    Column("decision_no", "Số quyết định kết nạp", False, (), "112-QĐ/ĐU"),
+    Column("ceremony_on", "Ngày lễ kết nạp", False, (), None),
+    Column("official_on", "Ngày công nhận đảng viên chính thức", False, (), None),
+    Column(
+        "official_no",
+        "Số quyết định công nhận chính thức",
+        False,
+        ("Số nghị quyết công nhận chính thức",),
+        None,
+    ),
 ]
 
 COLUMNS = {Kind.PEOPLE: PEOPLE_COLUMNS, Kind.CASES: CASE_COLUMNS}
@@ -393,13 +550,30 @@ def _step_index() -> dict[str, str]:
 
 
 STEP_INDEX = _step_index()
-IMPORTABLE_STEPS = (Step.SOURCE, Step.CULTIVATION, Step.INTRODUCED, Step.SYMPATHISER)
+IMPORTABLE_STEPS = tuple(Step.values)
 STEP_DATE_COLUMN = {
     Step.SOURCE: "source_on",
     Step.CULTIVATION: "cultivation_on",
     Step.INTRODUCED: "introduced_on",
     Step.SYMPATHISER: "sympathiser_on",
+    Step.CLASS: "certificate_on",
+    Step.DOSSIER: "dossier_on",
+    Step.CELL_RESOLUTION: "cell_resolution_on",
+    Step.COMMITTEE_RESOLUTION: "committee_resolution_on",
+    Step.DECISION: "decision_on",
+    Step.CEREMONY: "ceremony_on",
+    Step.OFFICIAL: "official_on",
 }
+# The column of a step's document number, where it has one.
+STEP_DOC_COLUMN = {
+    Step.INTRODUCED: "intro_doc",
+    Step.CLASS: "certificate_no",
+    Step.CELL_RESOLUTION: "cell_resolution_no",
+    Step.COMMITTEE_RESOLUTION: "committee_resolution_no",
+    Step.DECISION: "decision_no",
+    Step.OFFICIAL: "official_no",
+}
+DOSSIER_DATE_COLUMNS = ("application_on", "history_on", "verification_on", "residence_comment_on")
 
 
 # --- one row ----------------------------------------------------------------------
@@ -446,6 +620,11 @@ class BaseImporter:
         self.seen: dict = {}
         self._cccd_cache: dict | None = None
         self._name_cache: dict | None = None
+        self.lock = False  # while committing: lock the matched members' rows
+
+    def _people(self):
+        qs = Person.objects.select_related("branch")
+        return qs.select_for_update(of=("self",)) if self.lock else qs
 
     def prefetch(self, chunk: list[dict]) -> None:
         """Load the members a chunk of rows may be about in two queries instead of
@@ -462,13 +641,9 @@ class BaseImporter:
             name = fold(normalize_name(text(cells.get("full_name"))))
             if name:
                 names.add(name)
-        self._cccd_cache = {
-            p.cccd: p for p in Person.objects.filter(cccd__in=cccds).select_related("branch")
-        }
+        self._cccd_cache = {p.cccd: p for p in self._people().filter(cccd__in=cccds)}
         self._name_cache = {}
-        for p in Person.objects.filter(
-            search_name__in=names, archived_at__isnull=True
-        ).select_related("branch"):
+        for p in self._people().filter(search_name__in=names, archived_at__isnull=True):
             self._name_cache.setdefault((p.search_name, p.birth_date, p.branch_id), []).append(p)
 
     def _person_by_cccd(self, cccd):
@@ -584,9 +759,58 @@ class BaseImporter:
         return None
 
 
+def insert_rows(objs: list, *, returning_pk: bool = False) -> None:
+    """``bulk_create`` for the import's hot path: the same rows and values (each
+    field's own ``pre_save`` and ``get_db_prep_save``, so ``auto_now_add`` and
+    every conversion apply), in multi-row INSERTs built once per batch instead of
+    through the ORM's SQL compiler, which costs more than the database itself
+    here. With ``returning_pk`` the new ids are set on ``objs`` (RETURNING, as
+    ``bulk_create`` does on SQLite and PostgreSQL). No signals are sent, as with
+    ``bulk_create``."""
+    if not objs:
+        return
+    model = type(objs[0])
+    conn = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    pk = model._meta.pk
+    qn = conn.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    limit = 999 if conn.vendor == "sqlite" else 65535  # bound parameters per statement
+    size = max(1, limit // len(fields))
+    returning = f" RETURNING {qn(pk.column)}" if returning_pk else ""
+    with conn.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            batch = objs[start : start + size]
+            params = []
+            for obj in batch:
+                for field in fields:
+                    params.append(field.get_db_prep_save(field.pre_save(obj, True), conn))
+            sql = (
+                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "
+                + ", ".join([row] * len(batch))
+                + returning
+            )
+            cursor.execute(sql, params)
+            if returning_pk:
+                for obj, (value,) in zip(batch, cursor.fetchall(), strict=True):
+                    setattr(obj, pk.attname, value)
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, conn.alias
+
+
 class PeopleImporter(BaseImporter):
     kind = Kind.PEOPLE
     columns = PEOPLE_COLUMNS
+
+    def __init__(self, user, **kwargs):
+        super().__init__(user, **kwargs)
+        self._may_add: dict = {}
+        self._clean_cache: dict = {}  # (field, value) → result, emptied every chunk
+
+    def prefetch(self, chunk: list[dict]) -> None:
+        self._clean_cache.clear()
+        super().prefetch(chunk)
 
     def _optional_fields(self, plan, cells) -> dict:
         """The optional fields given in the row (a blank cell leaves a value as it is)."""
@@ -643,9 +867,9 @@ class PeopleImporter(BaseImporter):
         if cccd:
             fields["cccd"] = cccd
         if person is None:
-            candidate = Person(branch=branch, **fields)
+            candidate = people_services.new_person(branch, **fields)
             plan.action = CREATE
-            plan.data = {"branch": branch, "fields": fields}
+            plan.data = {"branch": branch, "fields": fields, "candidate": candidate}
         else:
             changes = {k: v for k, v in fields.items() if getattr(person, k) != v}
             if not changes:
@@ -660,13 +884,97 @@ class PeopleImporter(BaseImporter):
             plan.data = {"person": person, "fields": changes}
         if not self.check:
             return plan
-        try:
-            people_services.validate_person(candidate)
-        except ValidationError as exc:
-            for column, message in _validation_messages(exc, PERSON_FIELD_COLUMN):
+        errors = self._validate(candidate)
+        if errors:
+            for column, message in _validation_messages(
+                ValidationError(errors), PERSON_FIELD_COLUMN
+            ):
                 plan.error(column, message)
             plan.action = UNCHANGED
         return plan
+
+    def _validate(self, candidate) -> dict:
+        """``people.services.validate_person`` without a query per row: the field
+        rules, then the CCCD clash and the twin check against the members the chunk
+        prefetched (every member with one of the chunk's CCCDs or names)."""
+        if self._cccd_cache is None or self._name_cache is None:
+            try:
+                people_services.validate_person(candidate)
+            except ValidationError as exc:
+                return exc.message_dict
+            return {}
+        errors = people_services.field_errors(candidate, self._clean_cache)
+        if candidate.cccd and "cccd" not in errors:
+            other = self._cccd_cache.get(candidate.cccd)
+            if other is not None and other.pk != candidate.pk:
+                errors.setdefault("cccd", []).append(
+                    people_services.cccd_clash_message(candidate.cccd)
+                )
+        if candidate.full_name and candidate.birth_date and candidate.branch_id:
+            key = (fold(candidate.full_name), candidate.birth_date, candidate.branch_id)
+            if any(p.pk != candidate.pk for p in self._name_cache.get(key, ())):
+                errors.setdefault("full_name", []).append(people_services.TWIN_MESSAGE)
+        return errors
+
+    def apply_bulk(self, plans: list[RowPlan]) -> None:
+        """Write a chunk of checked rows in a few statements: the same rows, history
+        and audit entries as ``create_person`` / ``update_person`` row by row."""
+        creates = [p for p in plans if p.action == CREATE]
+        updates = [p for p in plans if p.action == UPDATE]
+        entries = []
+        if creates:
+            for plan in creates:
+                branch = plan.data["branch"]
+                if branch.pk not in self._may_add:
+                    self._may_add[branch.pk] = permissions.can(self.user, "people.add", branch)
+                if not self._may_add[branch.pk]:
+                    raise RowFailure(
+                        [
+                            _error(
+                                plan.number,
+                                "",
+                                "Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn.",
+                            )
+                        ]
+                    )
+            people = [people_services.derive_fields(p.data["candidate"]) for p in creates]
+            insert_rows(people, returning_pk=True)
+            history = [people_services.initial_history(person) for person in people]
+            insert_rows([m for m, _p in history])
+            insert_rows([p for _m, p in history])
+            entries += [
+                audit.entry(
+                    "people.person.created", person, after=audit.snapshot(person), user=self.user
+                )
+                for person in people
+            ]
+        if updates:
+            changed, names = [], {"updated_at"}
+            now = timezone.now()
+            for plan in updates:
+                person = plan.data["person"]
+                before = audit.snapshot(person)
+                people_services.set_fields(person, plan.data["fields"])
+                people_services.derive_fields(person)
+                person.updated_at = now
+                names.update(plan.data["fields"])
+                if "full_name" in plan.data["fields"]:
+                    names.update(("family_name", "middle_name", "given_name"))
+                    names.update(("search_name", "sort_key"))
+                changed.append(person)
+                after = audit.snapshot(person)
+                if before != after:
+                    entries.append(
+                        audit.entry(
+                            "people.person.updated",
+                            person,
+                            before=before,
+                            after=after,
+                            user=self.user,
+                        )
+                    )
+            Person.objects.bulk_update(changed, sorted(names))
+        AuditEntry.objects.bulk_create(entries)
 
     def apply(self, plan: RowPlan):
         if plan.action == CREATE:
@@ -680,12 +988,17 @@ class PeopleImporter(BaseImporter):
 
 
 class CasesImporter(BaseImporter):
+    """Cases at their current step. Every missing step up to the row's step is
+    recorded through the pipeline services, in order, so each rule is checked
+    there; a step the importer may not record is an error of the row."""
+
     kind = Kind.CASES
     columns = CASE_COLUMNS
 
     def __init__(self, user, **kwargs):
         super().__init__(user, **kwargs)
         self._cells: dict = {}
+        self._organisers = None
 
     def _cell_index(self, branch):
         committee = branch.parent.counterpart if branch.parent else None
@@ -707,6 +1020,32 @@ class CasesImporter(BaseImporter):
         if case is not None and case.party_unit is not None:
             return case.party_unit
         return branch.counterpart or (branch.parent.counterpart if branch.parent else None)
+
+    def _existing_case(self, plan, person):
+        """(case, step dates) of her open, paused or completed case; (None, {}) when
+        a new case is to be opened; None after an error."""
+        case = (
+            Case.objects.filter(person=person, status__in=(Status.OPEN, Status.PAUSED))
+            .select_related("party_unit", "branch")
+            .first()
+        )
+        if case is None:
+            # An official member's case is done: a re-import finds every step there.
+            case = Case.objects.filter(person=person, status=Status.DONE).order_by("-pk").first()
+        if case is not None:
+            return case, pipeline_services.step_dates(case)
+        if person.party_status in (Party.PROBATIONARY, Party.OFFICIAL):
+            plan.error("", f"{person.full_name} đã là đảng viên.")
+            return None
+        closed = Case.objects.filter(person=person).exclude(status=Status.DONE).first()
+        if closed is not None:
+            plan.error(
+                "",
+                f"{person.full_name} có hồ sơ đã dừng ({closed.get_status_display()}); "
+                "hãy mở lại trên trang hồ sơ.",
+            )
+            return None
+        return None, {}
 
     def plan(self, number: int, cells: dict) -> RowPlan:
         plan = RowPlan(number)
@@ -735,87 +1074,148 @@ class CasesImporter(BaseImporter):
                 "hãy nhập danh sách hội viên trước.",
             )
             return plan
-        case = Case.objects.filter(person=person, status__in=(Status.OPEN, Status.PAUSED)).first()
-        if case is None:
-            if person.party_status in (Party.PROBATIONARY, Party.OFFICIAL):
-                plan.error("", f"{person.full_name} đã là đảng viên.")
-                return plan
-            closed = Case.objects.filter(person=person).exclude(status=Status.DONE).first()
-            if closed is not None:
-                plan.error(
-                    "",
-                    f"{person.full_name} có hồ sơ đã dừng ({closed.get_status_display()}); "
-                    "hãy mở lại trên trang hồ sơ.",
-                )
-                return plan
-            recorded = {}
-        else:
-            if STEP_ORDER[case.step] >= STEP_ORDER[target]:
-                return plan  # already there: nothing to do
-            if case.status != Status.OPEN:
-                plan.error("", f"hồ sơ của {person.full_name} đang “{case.get_status_display()}”.")
-                return plan
-            recorded = pipeline_services.step_dates(case)
+        found = self._existing_case(plan, person)
+        if found is None:
+            return plan
+        case, recorded = found
         path = [s for s in Step.values if STEP_ORDER[s] <= STEP_ORDER[target]]
-        needed = [s for s in path if s not in recorded and s != Step.CLASS]
+        # A step already recorded is left as it is; a different date in the file is
+        # an error (never overwritten silently).
+        for step in path:
+            if step not in recorded:
+                continue
+            label = self.label(STEP_DATE_COLUMN[step])
+            given = self._date(plan, cells, STEP_DATE_COLUMN[step])
+            if given is not None and given != recorded[step]:
+                plan.error(
+                    label,
+                    f"hồ sơ đã ghi bước “{Step(step).label}” ngày {recorded[step]:%d/%m/%Y}, "
+                    f"khác với ngày trong tệp ({given:%d/%m/%Y}); hãy kiểm tra lại hoặc sửa "
+                    "trên trang hồ sơ.",
+                )
+        needed = [s for s in path if s not in recorded]
+        if plan.errors or not needed:
+            return plan  # already there: nothing to do
+        if case is not None and case.status != Status.OPEN:
+            plan.error("", f"hồ sơ của {person.full_name} đang “{case.get_status_display()}”.")
+            return plan
         cell = None
         if Step.INTRODUCED in needed:
             cell = self._resolve_cell(plan, cells, branch)
+            if cell is None:
+                return plan
         party_unit = self._party_unit(branch, case, cell)
+        organiser = None
+        if Step.CLASS in needed:
+            organiser = self._resolve_organiser(plan, cells, branch, party_unit)
+            if organiser is None:
+                return plan
         for step in needed:
             action = pipeline_services.STEP_ACTION[step]
-            unit = party_unit if step in pipeline_services.PARTY_STEPS else branch
+            if step == Step.CLASS:
+                unit, side = organiser, "đơn vị tổ chức lớp"
+            elif step in pipeline_services.PARTY_STEPS:
+                unit, side = party_unit, "tổ chức Đảng"
+            else:
+                unit, side = branch, "Hội LHPN"
             if unit is None or not permissions.can(self.user, action, unit):
-                side = "tổ chức Đảng" if step in pipeline_services.PARTY_STEPS else "Hội LHPN"
                 plan.error(
                     step_label,
                     f"bước “{Step(step).label}” do {side} ghi nhận; tài khoản của bạn không "
                     "có quyền này.",
                 )
                 return plan
-        unsupported = [s for s in needed if s not in IMPORTABLE_STEPS]
-        if target == Step.CLASS or unsupported:
-            plan.error(
-                step_label,
-                f"chưa nhập được bước “{Step(target).label}” từ tệp; hãy ghi các bước sau "
-                "“Cảm tình Đảng” trên trang hồ sơ.",
-            )
-            return plan
         dates = dict(recorded)
         steps = []
-        previous = None
         for step in path:
             if step in recorded:
-                previous = step
                 continue
             key = STEP_DATE_COLUMN[step]
             on = self._date(plan, cells, key, required=True)
             if on is None:
                 return plan
-            if previous and on < dates[previous]:
-                plan.error(
-                    self.label(key),
-                    f"ngày {on:%d/%m/%Y} không được trước ngày của bước "
-                    f"“{Step(previous).label}” ({dates[previous]:%d/%m/%Y}).",
-                )
-                return plan
+            for before in pipeline_services.PREREQUISITES.get(step, ()):
+                if before in dates and on < dates[before]:
+                    plan.error(
+                        self.label(key),
+                        f"ngày {on:%d/%m/%Y} không được trước ngày của bước "
+                        f"“{Step(before).label}” ({dates[before]:%d/%m/%Y}).",
+                    )
+                    return plan
             dates[step] = on
-            previous = step
             steps.append((step, on))
-        helper = text(cells.get("helper"))
-        if Step.SYMPATHISER in needed and not helper:
-            plan.error(self.label("helper"), "vui lòng ghi đảng viên được phân công giúp đỡ.")
-            return plan
-        plan.action = CREATE if case is None else UPDATE
-        plan.data = {
+        data = {
             "person": person,
             "case": case,
             "steps": steps,
             "cell": cell,
-            "doc_no": text(cells.get("intro_doc")),
-            "helper": helper,
+            "organiser": organiser,
+            "docs": {
+                s: text(cells.get(STEP_DOC_COLUMN[s])) for s in needed if s in STEP_DOC_COLUMN
+            },
         }
+        self._step_data(plan, cells, needed, dates, data)
+        if plan.errors:
+            return plan
+        plan.action = CREATE if case is None else UPDATE
+        plan.data = data
         return plan
+
+    def _step_data(self, plan, cells, needed, dates, data) -> None:
+        """The other cells the missing steps need (helper, certificate, dossier,
+        votes), checked for their form; the rules are the services' to check."""
+        if Step.SYMPATHISER in needed:
+            data["helper"] = text(cells.get("helper"))
+            if not data["helper"]:
+                plan.error(self.label("helper"), "vui lòng ghi đảng viên được phân công giúp đỡ.")
+        if Step.CLASS in needed:
+            if not data["docs"].get(Step.CLASS):
+                plan.error(self.label("certificate_no"), "vui lòng ghi số giấy chứng nhận.")
+            on = dates[Step.CLASS]
+            data["class_title"] = (
+                text(cells.get("class_title")) or f"Lớp bồi dưỡng nhận thức về Đảng năm {on.year}"
+            )
+        if Step.DOSSIER in needed:
+            on = dates[Step.DOSSIER]
+            data["dossier"] = {
+                key: self._date(plan, cells, key) or on for key in DOSSIER_DATE_COLUMNS
+            }
+            data["hoi_comment"] = text(cells.get("hoi_comment"))
+            introducers = []
+            for n in (1, 2):
+                name = normalize_name(text(cells.get(f"introducer{n}_name")))
+                since = self._date(plan, cells, f"introducer{n}_since")
+                if not name:
+                    if since is not None:
+                        plan.error(
+                            self.label(f"introducer{n}_name"),
+                            f"vui lòng ghi họ tên người giới thiệu {n}.",
+                        )
+                    continue
+                if since is None:
+                    plan.error(
+                        self.label(f"introducer{n}_since"),
+                        f"vui lòng ghi ngày người giới thiệu {n} bắt đầu cùng công tác, sinh hoạt.",
+                    )
+                    continue
+                introducers.append(
+                    {
+                        "full_name": name,
+                        "party_unit_name": text(cells.get(f"introducer{n}_unit")),
+                        "known_since": since,
+                        "is_official": True,
+                    }
+                )
+            data["introducers"] = introducers
+        if Step.CELL_RESOLUTION in needed:
+            for key in ("votes_for", "members"):
+                try:
+                    data[key] = parse_count(cells.get(key))
+                except CellError as exc:
+                    plan.error(self.label(key), str(exc))
+                    continue
+                if data[key] is None:
+                    plan.error(self.label(key), f"vui lòng ghi {self.label(key).lower()}.")
 
     def _resolve_cell(self, plan, cells, branch):
         label = self.label("cell")
@@ -836,22 +1236,118 @@ class CasesImporter(BaseImporter):
             plan.error(label, f"không tìm thấy chi bộ “{raw}” thuộc Đảng bộ xã của hội viên.")
         return None
 
+    def _resolve_organiser(self, plan, cells, branch, party_unit):
+        """The unit that held the class: the one named in the row (among the units
+        where the importer records classes), else the commune party committee, else
+        the commune Hội."""
+        raw = text(cells.get("class_organiser"))
+        if not raw:
+            committee = party_unit.parent if party_unit and party_unit.parent_id else None
+            commune = branch.parent
+            choices = [u for u in (committee, commune) if u is not None]
+            for unit in choices:
+                if permissions.can(self.user, "pipeline.class", unit):
+                    return unit
+            return choices[0] if choices else None  # refused by the rights check
+        if self._organisers is None:
+            self._organisers = _index(
+                Unit.objects.restrict(self.user, "pipeline.class").active().only("pk", "name")
+            )
+        found = _lookup(self._organisers, raw)
+        if len(found) == 1:
+            return Unit.objects.select_related("level").get(pk=found[0].pk)
+        label = self.label("class_organiser")
+        if found:
+            plan.error(label, f"“{raw}” khớp với nhiều đơn vị; hãy ghi đúng tên đơn vị.")
+        else:
+            plan.error(label, f"không tìm thấy đơn vị tổ chức lớp “{raw}” trong phạm vi của bạn.")
+        return None
+
     def apply(self, plan: RowPlan):
         data = plan.data
         case = data["case"]
         for step, on in data["steps"]:
-            if step == Step.SOURCE:
-                case = pipeline_services.open_case(data["person"], on=on, actor=self.user)
-            elif step == Step.CULTIVATION:
-                case = pipeline_services.start_cultivation(case, on=on, actor=self.user)
-            elif step == Step.INTRODUCED:
-                case = pipeline_services.introduce(
-                    case, cell=data["cell"], on=on, doc_no=data["doc_no"], actor=self.user
+            date_label = self.label(STEP_DATE_COLUMN[step])
+            columns = {
+                "doc_no": self.label(STEP_DOC_COLUMN.get(step, STEP_DATE_COLUMN[step])),
+                "cell": self.label("cell"),
+                "helper_name": self.label("helper"),
+                "text": self.label("hoi_comment"),
+            }
+            try:
+                case = self._apply_step(case, step, on, data)
+            except ValidationError as exc:
+                raise RowFailure(
+                    [
+                        _error(plan.number, column or date_label, message)
+                        for column, message in _validation_messages(exc, columns)
+                    ]
+                ) from exc
+
+    def _apply_step(self, case, step, on, data):
+        actor, doc_no = self.user, data["docs"].get(step, "")
+        if step == Step.SOURCE:
+            return pipeline_services.open_case(data["person"], on=on, actor=actor)
+        if step == Step.CULTIVATION:
+            return pipeline_services.start_cultivation(case, on=on, actor=actor)
+        if step == Step.INTRODUCED:
+            return pipeline_services.introduce(
+                case, cell=data["cell"], on=on, doc_no=doc_no, actor=actor
+            )
+        if step == Step.SYMPATHISER:
+            return pipeline_services.add_sympathiser(
+                case, on=on, helper_name=data["helper"], actor=actor
+            )
+        if step == Step.CLASS:
+            organiser, title = data["organiser"], data["class_title"]
+            klass = (
+                AwarenessClass.objects.filter(
+                    organiser=organiser, title__iexact=title, start__lte=on
                 )
-            elif step == Step.SYMPATHISER:
-                case = pipeline_services.add_sympathiser(
-                    case, on=on, helper_name=data["helper"], actor=self.user
+                .order_by("-start", "-pk")
+                .first()
+            )
+            if klass is None:
+                klass = pipeline_services.create_class(
+                    organiser=organiser, title=title, start=on, end=on, actor=actor
                 )
+            enrolment = Enrolment.objects.filter(klass=klass, case=case).first()
+            if enrolment is None:
+                enrolment = pipeline_services.enrol(case, klass=klass, actor=actor)
+            pipeline_services.record_result(
+                enrolment,
+                result=Enrolment.Result.PASSED,
+                certificate_no=doc_no,
+                certificate_on=on,
+                actor=actor,
+            )
+            return case
+        if step == Step.DOSSIER:
+            if data["hoi_comment"]:
+                pipeline_services.record_hoi_comment(
+                    case, text=data["hoi_comment"], on=on, actor=actor
+                )
+            return pipeline_services.complete_dossier(
+                case, on=on, introducers=data["introducers"], actor=actor, **data["dossier"]
+            )
+        if step == Step.CELL_RESOLUTION:
+            return pipeline_services.cell_resolution(
+                case,
+                on=on,
+                doc_no=doc_no,
+                votes_for=data["votes_for"],
+                members=data["members"],
+                actor=actor,
+            )
+        if step in (Step.COMMITTEE_RESOLUTION, Step.DECISION):
+            return pipeline_services.committee_step(
+                case, step=step, on=on, doc_no=doc_no, actor=actor
+            )
+        if step == Step.CEREMONY:
+            return pipeline_services.ceremony(case, on=on, actor=actor)
+        if step == Step.OFFICIAL:
+            return pipeline_services.recognise(case, on=on, doc_no=doc_no, actor=actor)
+        raise ValueError(step)
 
 
 IMPORTERS = {Kind.PEOPLE: PeopleImporter, Kind.CASES: CasesImporter}
@@ -907,35 +1403,49 @@ class Outcome:
             self.errors.extend(errors[:room])
 
 
-CHUNK_ROWS = 500
+CHUNK_ROWS = 1000
 
 
-def _chunked(rows, index: dict[str, int], importer):
-    """(row number, cells by field) for the non-blank rows, read ``CHUNK_ROWS`` at a
-    time so the importer can prefetch the members they may be about."""
+def use_bulk() -> bool:
+    """Whether the member import commits a chunk of rows in a few statements
+    (``IMPORT_BULK``, default on) rather than a service call per row."""
+    return bool(getattr(settings, "IMPORT_BULK", True))
+
+
+def _chunks(rows, index: dict[str, int]):
+    """Lists of (row number, cells by field) for the non-blank rows, ``CHUNK_ROWS``
+    at a time: the importer prefetches the members a chunk may be about, and the
+    bulk path writes a chunk at once. Only one chunk is in memory."""
     chunk = []
-
-    def flush():
-        importer.prefetch([cells for _n, cells in chunk])
-        yield from chunk
-        chunk.clear()
-
     for number, values in rows:
         cells = {key: values[i] if i < len(values) else None for key, i in index.items()}
         if all(is_blank(v) for v in cells.values()):
             continue
         chunk.append((number, cells))
         if len(chunk) >= CHUNK_ROWS:
-            yield from flush()
+            yield chunk
+            chunk = []
     if chunk:
-        yield from flush()
+        yield chunk
 
 
-def process(imp: Import, *, apply: bool) -> Outcome:
+def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None = None) -> Outcome:
     """Read the file and plan every row; with ``apply``, also apply each row (the
-    caller holds the transaction) and raise :class:`RowFailure` at the first error."""
+    caller holds the transaction) and raise :class:`RowFailure` at the first error.
+
+    With ``trial`` (the preview of a case import), each row is applied in its own
+    savepoint and a refused row is reported rather than raised, so the preview shows
+    the services' own rule checks; the caller rolls the whole transaction back.
+
+    The member import commits in bulk (see :func:`use_bulk`): each chunk of rows is
+    checked like the preview, with the same rules and messages, then written with
+    ``bulk_create`` / ``bulk_update``, its history and audit rows included."""
+    importer_class = IMPORTERS[imp.kind]
+    bulk = use_bulk() if bulk is None else bulk
+    bulk = bulk and apply and not trial and hasattr(importer_class, "apply_bulk")
     outcome = Outcome()
-    importer = IMPORTERS[imp.kind](imp.user, check=not apply)
+    importer = importer_class(imp.user, check=not apply or bulk)
+    importer.lock = apply and not trial
     try:
         table = open_table(file_path(imp), imp.file_format)
     except ReadError as exc:
@@ -947,30 +1457,51 @@ def process(imp: Import, *, apply: bool) -> Outcome:
             outcome.add_errors(header_errors)
             return outcome
         total = table.total
-        for number, cells in _chunked(table.rows, index, importer):
-            outcome.total += 1
-            plan = importer.plan(number, cells)
-            if plan.errors:
-                if apply:
-                    raise RowFailure(plan.errors)
-                outcome.add_errors(plan.errors)
-                continue
-            outcome.counts[plan.action] += 1
-            if apply and plan.action != UNCHANGED:
-                try:
-                    importer.apply(plan)
-                except ValidationError as exc:
-                    columns = PERSON_FIELD_COLUMN if imp.kind == Kind.PEOPLE else {}
-                    raise RowFailure(
-                        [_error(number, c, m) for c, m in _validation_messages(exc, columns)]
-                    ) from exc
-            if outcome.total % PROGRESS_EVERY == 0:
+        for chunk in _chunks(table.rows, index):
+            importer.prefetch([cells for _n, cells in chunk])
+            ready = []
+            for number, cells in chunk:
+                outcome.total += 1
+                plan = importer.plan(number, cells)
+                if plan.errors:
+                    if apply and not trial:
+                        raise RowFailure(plan.errors)
+                    outcome.add_errors(plan.errors)
+                    continue
+                if apply and plan.action != UNCHANGED:
+                    if bulk:
+                        ready.append(plan)
+                    else:
+                        try:
+                            with transaction.atomic() if trial else contextlib.nullcontext():
+                                _apply(importer, plan, imp.kind)
+                        except RowFailure as exc:
+                            if not trial:
+                                raise
+                            outcome.add_errors(exc.errors)
+                            continue
+                outcome.counts[plan.action] += 1
+                if not bulk and outcome.total % PROGRESS_EVERY == 0:
+                    write_progress(imp, outcome.total, max(total, outcome.total))
+            if ready:
+                importer.apply_bulk(ready)
+            if bulk or len(chunk) >= PROGRESS_EVERY:
                 write_progress(imp, outcome.total, max(total, outcome.total))
     except ReadError as exc:
         outcome.add_errors([_error(1, "", str(exc))])
     finally:
         table.close()
     return outcome
+
+
+def _apply(importer, plan: RowPlan, kind: str) -> None:
+    try:
+        importer.apply(plan)
+    except ValidationError as exc:
+        columns = PERSON_FIELD_COLUMN if kind == Kind.PEOPLE else {}
+        raise RowFailure(
+            [_error(plan.number, c, m) for c, m in _validation_messages(exc, columns)]
+        ) from exc
 
 
 def start_import(*, user, kind: str, uploaded) -> Import:
@@ -1009,7 +1540,17 @@ def run_validation(import_id: int) -> Import:
     if imp.status != ImportStatus.VALIDATING:
         return imp
     try:
-        outcome = process(imp, apply=False)
+        if imp.kind == Kind.CASES:
+            # Cases are tried for real and rolled back, so the preview reports the
+            # pipeline's rule checks (age, certificate, introducers, votes…) too.
+            with (
+                context.acting(source="import", user_id=imp.user_id, request_id=imp.request_id),
+                transaction.atomic(),
+            ):
+                outcome = process(imp, apply=True, trial=True)
+                transaction.set_rollback(True)
+        else:
+            outcome = process(imp, apply=False)
     except Exception:
         logger.exception("import %s: check failed", imp.pk)
         imp.status = ImportStatus.FAILED

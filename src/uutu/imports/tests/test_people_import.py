@@ -226,9 +226,11 @@ def test_csv_in_each_encoding(world, tmp_path, run_import, encoding, delimiter):
     assert (again.to_create, again.to_update, again.unchanged) == (0, 0, 2)
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
 def test_a_failure_halfway_through_the_commit_leaves_the_database_unchanged(
-    world, tmp_path, run_import, monkeypatch
+    world, tmp_path, run_import, monkeypatch, settings, bulk
 ):
+    settings.IMPORT_BULK = bulk
     user = world.users["commune_a"]
     rows = [
         [f"Lý Thị Số {word}", "01/01/1990", "", "Chi hội Thôn Đông", "", ""]
@@ -237,16 +239,19 @@ def test_a_failure_halfway_through_the_commit_leaves_the_database_unchanged(
     imp = run_import(user, P, xlsx(tmp_path / "a.xlsx", PEOPLE_HEADER, rows))
     assert imp.to_create == 5
     people, audits = Person.objects.count(), AuditEntry.objects.count()
-    real = services.people_services.create_person
+    # Row by row: the third create_person fails. In bulk: the chunk's members are
+    # inserted, then building the third one's history fails.
+    name = "initial_history" if bulk else "create_person"
+    real = getattr(services.people_services, name)
     calls = []
 
-    def flaky(**kwargs):
-        calls.append(kwargs["full_name"])
+    def flaky(*args, **kwargs):
+        calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return real(**kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(services.people_services, "create_person", flaky)
+    monkeypatch.setattr(services.people_services, name, flaky)
     assert services.queue_commit(imp)
     imp = services.run_commit(imp.pk)
     assert len(calls) == 3

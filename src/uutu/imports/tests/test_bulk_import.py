@@ -1,0 +1,239 @@
+"""The member import's bulk commit writes exactly what the row-by-row path
+(``people.services.create_person`` / ``update_person`` per row) writes: the same
+members, membership history, party-status rows and audit rows, in a number of
+queries that does not grow with the rows."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+
+from uutu.core.models import AuditEntry
+from uutu.imports import services
+from uutu.imports.models import Kind, Status
+from uutu.people import services as people_services
+from uutu.people.models import Membership, PartyStatusPeriod, Person
+
+from .files import xlsx
+
+P = Kind.PEOPLE
+HEADER = [c.label for c in services.PEOPLE_COLUMNS]
+GIVEN = ["Một", "Hai", "Ba", "Bốn", "Năm", "Sáu", "Bảy", "Tám", "Chín", "Mười"]
+
+
+def row(**cells):
+    return [cells.get(h, "") for h in HEADER]
+
+
+def rows_for(world, n=24):
+    out = [
+        # updates of existing members: by CCCD (phone, ethnicity, a new spelling of
+        # the name), by name + birth date + branch (a CCCD added)
+        row(
+            **{
+                "Họ và tên": "Nguyễn Thị Hoa",
+                "Ngày sinh": datetime.date(1990, 5, 17),
+                "Số CCCD": "004190001234",
+                "Chi hội": "Thôn Đông",
+                "Điện thoại": "0987654321",
+                "Dân tộc": "Nùng",
+                "Nghề nghiệp": "Giáo viên",
+            }
+        ),
+        row(
+            **{
+                "Họ và tên": "lê thị hòa",
+                "Ngày sinh": "02/01/1985",
+                "Số CCCD": "004185000777",
+                "Chi hội": "Chi hội Thôn Tây",
+            }
+        ),
+        row(
+            **{
+                "Họ và tên": "Phạm Thị Thu Hà",
+                "Ngày sinh": "03/03/1992",
+                "Số CCCD": "001192000555",
+                "Chi hội": "Thôn Đông",
+            }
+        ),
+        # unchanged
+        row(**{"Họ và tên": "Vi Thị Lụa", "Ngày sinh": "04/04/1994", "Chi hội": "Thôn Tây"}),
+    ]
+    for i in range(n):
+        out.append(
+            row(
+                **{
+                    "Họ và tên": f"Hà Thị {GIVEN[i % 10]} {GIVEN[i // 10 % 10]} {GIVEN[i // 100]}",
+                    "Ngày sinh": datetime.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+                    "Số CCCD": f"0041{60 + i % 40:02d}{i:06d}" if i % 3 else "",
+                    "Chi hội": "Thôn Đông" if i % 2 else "thon tay",
+                    "Dân tộc": "Tày" if i % 4 else "",
+                    "Tôn giáo": "Phật giáo" if i % 5 == 0 else "",
+                    "Trình độ học vấn": "THCS" if i % 2 else "12/12",
+                    "Nghề nghiệp": "Làm ruộng",
+                    "Điện thoại": f"09{i:08d}",
+                    "Nơi ở hiện nay": f"Xóm {i}",
+                    "Ngày vào Hội": datetime.date(2000, 1, 1) if i % 2 else "",
+                    "Đi làm ăn xa": "Có" if i % 6 == 0 else "Không",
+                    "Hội viên nòng cốt": "x" if i % 3 == 0 else "",
+                    "Gương điển hình": "Có" if i % 7 == 0 else "",
+                    "Thành tích điển hình": "Giỏi việc nước" if i % 7 == 0 else "",
+                }
+            )
+        )
+    return out
+
+
+def _existing(world):
+    people_services.create_person(
+        actor=None,
+        branch=world.branch_a1,
+        full_name="Phạm Thị Thu",
+        birth_date=datetime.date(1992, 3, 3),
+        cccd="001192000555",
+    )
+    people_services.create_person(
+        actor=None,
+        branch=world.branch_a2,
+        full_name="Vi Thị Lụa",
+        birth_date=datetime.date(1994, 4, 4),
+    )
+
+
+def _key(person_id):
+    p = Person.objects.get(pk=person_id)
+    return (p.search_name, p.birth_date.isoformat())
+
+
+def _state(imp):
+    """Everything the commit wrote, with ids and timestamps replaced by keys."""
+    people = {}
+    for p in Person.objects.all():
+        values = {
+            f.attname: getattr(p, f.attname)
+            for f in Person._meta.concrete_fields
+            if f.attname not in ("id", "created_at", "updated_at")
+        }
+        people[_key(p.pk)] = values
+    memberships = sorted(
+        (_key(m.person_id), m.branch_id, m.start, m.end, m.reason) for m in Membership.objects.all()
+    )
+    periods = sorted(
+        (_key(s.person_id), s.status, s.start, s.end, s.doc_no)
+        for s in PartyStatusPeriod.objects.all()
+    )
+    audits = []
+    for a in AuditEntry.objects.filter(request_id=f"import-{imp.pk}"):
+        after = dict(a.after or {})
+        after.pop("id", None)
+        if a.action == "imports.import.committed":
+            after.pop("import")
+            key = None
+        else:
+            key = _key(int(a.object_id))
+        audits.append(
+            (
+                a.action,
+                key,
+                a.object_repr,
+                a.unit_id,
+                a.user_id,
+                a.source,
+                a.ip,
+                str(a.content_type_id),
+                repr(sorted((a.before or {}).items())),
+                repr(sorted(after.items())),
+            )
+        )
+    return people, memberships, periods, sorted(audits)
+
+
+def _commit(user, path, run_import, settings, bulk):
+    settings.IMPORT_BULK = bulk
+    imp = run_import(user, P, path)
+    assert imp.status == Status.READY, imp.errors[:3]
+    assert services.queue_commit(imp)
+    imp = services.run_commit(imp.pk)
+    assert imp.status == Status.DONE, imp.failure
+    return imp
+
+
+def test_bulk_commit_writes_what_the_row_by_row_commit_writes(
+    world, tmp_path, run_import, settings
+):
+    _existing(world)
+    user = world.users["commune_a"]
+    path = xlsx(tmp_path / "hoi-vien.xlsx", HEADER, rows_for(world))
+    with transaction.atomic():
+        old = _commit(user, path, run_import, settings, bulk=False)
+        expected = _state(old)
+        counts = (old.created, old.updated, old.unchanged)
+        transaction.set_rollback(True)
+    assert not Person.objects.filter(full_name__startswith="Hà Thị").exists()
+
+    new = _commit(user, path, run_import, settings, bulk=True)
+    assert (new.created, new.updated, new.unchanged) == counts == (24, 3, 1)
+    got = _state(new)
+    assert got[0] == expected[0]  # members, field by field
+    assert got[1] == expected[1]  # membership history
+    assert got[2] == expected[2]  # party status rows
+    assert got[3] == expected[3]  # audit rows
+    assert len([a for a in got[3] if a[0] == "people.person.created"]) == 24
+    assert len([a for a in got[3] if a[0] == "people.person.updated"]) == 3
+    hoa = Person.objects.get(cccd="004190001234")
+    assert (hoa.phone, hoa.ethnicity, hoa.occupation) == ("0987654321", "Nùng", "Giáo viên")
+    renamed = Person.objects.get(cccd="001192000555")
+    assert (renamed.full_name, renamed.given_name, renamed.search_name) == (
+        "Phạm Thị Thu Hà",
+        "Hà",
+        "pham thi thu ha",
+    )
+    entry = AuditEntry.objects.get(action="people.person.updated", object_id=str(renamed.pk))
+    assert (entry.before, entry.after) == (
+        {"full_name": "Phạm Thị Thu"},
+        {"full_name": "Phạm Thị Thu Hà"},
+    )
+    assert entry.source == "import" and entry.unit_id == world.branch_a1.pk
+
+    # and a re-import changes nothing
+    again = run_import(user, P, path)
+    assert (again.to_create, again.to_update, again.unchanged) == (0, 0, 28)
+
+
+@pytest.mark.parametrize("n", [40, 400])
+def test_bulk_commit_queries_do_not_grow_with_the_rows(
+    world, tmp_path, run_import, settings, django_assert_max_num_queries, n
+):
+    _existing(world)
+    settings.IMPORT_BULK = True
+    user = world.users["commune_a"]
+    imp = run_import(user, P, xlsx(tmp_path / "a.xlsx", HEADER, rows_for(world, n)))
+    assert imp.status == Status.READY, imp.errors[:3]
+    assert services.queue_commit(imp)
+    with django_assert_max_num_queries(40):
+        imp = services.run_commit(imp.pk)
+    assert imp.status == Status.DONE and imp.created == n
+
+
+def test_bulk_commit_reports_a_row_that_became_wrong(world, tmp_path, run_import, settings):
+    """Rows are checked again at the commit, with the preview's messages."""
+    settings.IMPORT_BULK = True
+    user = world.users["commune_a"]
+    rows = rows_for(world, 3)[4:]
+    imp = run_import(user, P, xlsx(tmp_path / "a.xlsx", HEADER, rows))
+    assert imp.to_create == 3
+    # commune B registers the second row's CCCD for one of its members meanwhile
+    people_services.create_person(
+        actor=None,
+        branch=world.branch_b1,
+        full_name="Đinh Thị Khác",
+        birth_date=datetime.date(1961, 2, 2),
+        cccd="004161000001",
+    )
+    assert services.queue_commit(imp)
+    imp = services.run_commit(imp.pk)
+    assert imp.status == Status.FAILED
+    assert [services.format_error(e) for e in imp.errors] == [
+        "Dòng 3, cột Số CCCD: số CCCD 004161000001 đã có trong hệ thống (thuộc một hội viên khác)."
+    ]
+    assert not Person.objects.filter(full_name__startswith="Hà Thị").exists()
