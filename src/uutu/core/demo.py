@@ -424,6 +424,9 @@ def _create_members(rng, factory, branch_rows, sizes, deputies, today, stats):
         )
         positions.append(Position(person=p, unit=branch, kind=kind, start=start))
     Position.objects.bulk_create(positions, batch_size=1000)
+    from uutu.pipeline import counters
+
+    counters.rebuild_heads()  # the branch-head figures' rows (bulk bypassed the services)
     stats["members"] = len(persons)
     stats["officers"] = len(officers)
     stats["party"] = len(party)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from uutu.core import audit
 from uutu.core.scoping import require_in_scope
-from uutu.core.text import fold
+from uutu.core.text import fold, normalize_name, sort_key, split_full_name
 from uutu.orgs.models import Tree
 
 from .models import Membership, Party, PartyStatusPeriod, Person, Position, PositionKind
@@ -30,18 +30,63 @@ def _check_branch(branch) -> None:
         raise ValidationError({"branch": f"Chi hội “{branch.name}” đã giải thể hoặc sáp nhập."})
 
 
-def validate_person(person: Person) -> None:
-    """Every field rule, collected into one ValidationError keyed by field."""
+TWIN_MESSAGE = "Chi hội đã có hội viên cùng họ tên và ngày sinh này (có thể bạn đã lưu rồi)."
+
+
+def cccd_clash_message(cccd: str) -> str:
+    return f"Số CCCD {cccd} đã có trong hệ thống (thuộc một hội viên khác)."
+
+
+def _clean_fields(person: Person, cache: dict) -> dict[str, list]:
+    """``Model.clean_fields`` (what ``full_clean`` runs for a member, who has no
+    ``clean()``), remembering each (field, value) result in ``cache``: a field's
+    check depends on its value only, and an import repeats the same ethnic group,
+    education or yes/no thousands of times."""
+    errors: dict[str, list] = {}
+    for field in person._meta.fields:
+        if field.name == "branch":
+            continue
+        raw = getattr(person, field.attname)
+        if field.blank and raw in field.empty_values:
+            continue
+        key = (field.attname, raw)
+        try:
+            ok, result = cache[key]
+        except KeyError:
+            try:
+                ok, result = True, field.clean(raw, person)
+            except ValidationError as exc:
+                ok, result = False, exc.error_list
+            cache[key] = (ok, result)
+        except TypeError:  # an unhashable value: check it without the cache
+            try:
+                ok, result = True, field.clean(raw, person)
+            except ValidationError as exc:
+                ok, result = False, exc.error_list
+        if ok:
+            setattr(person, field.attname, result)
+        else:
+            errors[field.name] = ValidationError(result).messages
+    return errors
+
+
+def field_errors(person: Person, cache: dict | None = None) -> dict[str, list]:
+    """The rules that need no query, keyed by field (the bulk import checks the
+    others, CCCD clash and twin, for a whole chunk at once). With ``cache`` the
+    field checks remember their results (see :func:`_clean_fields`)."""
     errors: dict[str, list] = {}
 
     def add(field, exc):
         errors.setdefault(field, []).extend(exc.messages)
 
-    try:
-        person.full_clean(exclude=["branch"], validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        for field, msgs in exc.message_dict.items():
-            errors.setdefault(field, []).extend(msgs)
+    if cache is not None:
+        errors.update(_clean_fields(person, cache))
+    else:
+        try:
+            person.full_clean(exclude=["branch"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                errors.setdefault(field, []).extend(msgs)
     if person.full_name and len(person.full_name.split()) < 2:
         errors.setdefault("full_name", []).append("Vui lòng nhập đầy đủ họ và tên.")
     for field, label in (("birth_date", "Ngày sinh"), ("joined_hoi_on", "Ngày vào Hội")):
@@ -58,12 +103,20 @@ def validate_person(person: Person) -> None:
             validate_cccd(person.cccd, person.birth_date)
         except ValidationError as exc:
             add("cccd", exc)
-        else:
-            clash = Person.objects.filter(cccd=person.cccd).exclude(pk=person.pk).exists()
-            if clash:
-                errors.setdefault("cccd", []).append(
-                    f"Số CCCD {person.cccd} đã có trong hệ thống (thuộc một hội viên khác)."
-                )
+    if person.is_exemplar and not person.exemplar_citation.strip():
+        errors.setdefault("exemplar_citation", []).append(
+            "Gương điển hình cần ghi tóm tắt thành tích."
+        )
+    return errors
+
+
+def validate_person(person: Person) -> None:
+    """Every field rule, collected into one ValidationError keyed by field."""
+    errors = field_errors(person)
+    if person.cccd and "cccd" not in errors:
+        clash = Person.objects.filter(cccd=person.cccd).exclude(pk=person.pk).exists()
+        if clash:
+            errors.setdefault("cccd", []).append(cccd_clash_message(person.cccd))
     if person.full_name and person.birth_date and person.branch_id:
         twin = (
             Person.objects.filter(
@@ -76,15 +129,53 @@ def validate_person(person: Person) -> None:
             .exists()
         )
         if twin:
-            errors.setdefault("full_name", []).append(
-                "Chi hội đã có hội viên cùng họ tên và ngày sinh này (có thể bạn đã lưu rồi)."
-            )
-    if person.is_exemplar and not person.exemplar_citation.strip():
-        errors.setdefault("exemplar_citation", []).append(
-            "Gương điển hình cần ghi tóm tắt thành tích."
-        )
+            errors.setdefault("full_name", []).append(TWIN_MESSAGE)
     if errors:
         raise ValidationError(errors)
+
+
+def new_person(branch, **fields) -> Person:
+    """An unsaved member of ``branch`` with ``fields`` (the name trimmed)."""
+    person = Person(branch=branch, **fields)
+    person.full_name = (person.full_name or "").strip()
+    return person
+
+
+def derive_fields(person: Person) -> Person:
+    """What ``Person.save()`` derives from the name (the normalised name and its
+    parts, the folded search form, the sort key; an empty CCCD stored as NULL), for
+    rows written with ``bulk_create`` / ``bulk_update``, which skip ``save()``."""
+    person.full_name = normalize_name(person.full_name)
+    person.family_name, person.middle_name, person.given_name = split_full_name(person.full_name)
+    person.search_name = fold(person.full_name)
+    person.sort_key = sort_key(person.full_name)
+    if person.cccd == "":
+        person.cccd = None
+    return person
+
+
+def initial_history(person: Person, on: datetime.date | None = None):
+    """The unsaved first :class:`Membership` and :class:`PartyStatusPeriod` of a new
+    member, from ``on`` (default: the day she joined the Hội, else today)."""
+    start = on or person.joined_hoi_on or datetime.date.today()
+    return (
+        Membership(person=person, branch_id=person.branch_id, start=start, reason="Đăng ký"),
+        PartyStatusPeriod(person=person, status=person.party_status, start=start),
+    )
+
+
+def set_fields(person: Person, fields: dict, *, contact_only: bool = False) -> Person:
+    """Apply an edit to ``person`` in memory, refusing the fields that have their
+    own service (branch, party status, archive) and, for ``contact_only``, any
+    field a branch head may not edit."""
+    allowed = CONTACT_FIELDS if contact_only else None
+    for name, value in fields.items():
+        if name in ("branch", "branch_id", "party_status", "archived_at"):
+            raise ValidationError("Dùng chức năng chuyển sinh hoạt / lưu trữ cho thay đổi này.")
+        if allowed is not None and name not in allowed:
+            raise ValidationError(f"Bạn không được sửa trường “{name}”.")
+        setattr(person, name, value)
+    return person
 
 
 @transaction.atomic
@@ -92,13 +183,12 @@ def create_person(*, actor, branch, on: datetime.date | None = None, **fields) -
     """Register a member in ``branch`` from ``on`` (default: the day she joined the
     Hội, else today)."""
     _check_branch(branch)
-    person = Person(branch=branch, **fields)
-    person.full_name = (person.full_name or "").strip()
+    person = new_person(branch, **fields)
     validate_person(person)
     person.save()
-    start = on or person.joined_hoi_on or datetime.date.today()
-    Membership.objects.create(person=person, branch=branch, start=start, reason="Đăng ký")
-    PartyStatusPeriod.objects.create(person=person, status=person.party_status, start=start)
+    membership, party = initial_history(person, on)
+    membership.save()
+    party.save()
     if actor is not None:
         require_in_scope(actor, person, "people.add")
     audit.record("people.person.created", person, after=audit.snapshot(person), user=actor)
@@ -111,13 +201,7 @@ def update_person(person: Person, *, actor, contact_only: bool = False, **fields
     branch head may edit (phone, residence, occupation, working away)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     before = audit.snapshot(person)
-    allowed = CONTACT_FIELDS if contact_only else None
-    for name, value in fields.items():
-        if name in ("branch", "branch_id", "party_status", "archived_at"):
-            raise ValidationError("Dùng chức năng chuyển sinh hoạt / lưu trữ cho thay đổi này.")
-        if allowed is not None and name not in allowed:
-            raise ValidationError(f"Bạn không được sửa trường “{name}”.")
-        setattr(person, name, value)
+    set_fields(person, fields, contact_only=contact_only)
     validate_person(person)
     person.save()
     after = audit.snapshot(person)
@@ -184,6 +268,7 @@ def archive_person(person: Person, *, reason: str, actor) -> Person:
     today = timezone.localdate()
     person.memberships.filter(end__isnull=True).update(end=today)
     person.positions.filter(end__isnull=True).update(end=today)
+    _heads_changed(person.pk)
     audit.record(
         "people.person.archived", person, before=before, after=audit.snapshot(person), user=actor
     )
@@ -207,6 +292,14 @@ def restore_person(person: Person, *, actor) -> Person:
         "people.person.restored", person, before=before, after=audit.snapshot(person), user=actor
     )
     return person
+
+
+def _heads_changed(person_id: int) -> None:
+    """Keep the branch-head figures' rows (uutu.pipeline.counters) exact, in this
+    transaction."""
+    from uutu.pipeline import counters
+
+    counters.heads_changed([person_id])
 
 
 _UNIT_LEVEL_FOR_POSITION = {
@@ -241,6 +334,7 @@ def start_position(person: Person, *, kind: str, unit, start: datetime.date, act
                 f"{holder.person.full_name}. Hãy kết thúc chức vụ đó trước."
             )
     position = Position.objects.create(person=person, kind=kind, unit=unit, start=start)
+    _heads_changed(person.pk)
     if actor is not None:
         require_in_scope(actor, person, "people.change")
     audit.record(
@@ -264,6 +358,7 @@ def end_position(position: Position, *, end: datetime.date, actor) -> Position:
     before = audit.snapshot(position)
     position.end = end
     position.save(update_fields=["end"])
+    _heads_changed(position.person_id)
     audit.record(
         "people.position.ended",
         position,
@@ -297,6 +392,7 @@ def set_party_status(
     PartyStatusPeriod.objects.create(person=person, status=status, start=on, doc_no=doc_no)
     person.party_status = status
     person.save(update_fields=["party_status", "updated_at"])
+    _heads_changed(person.pk)
     audit.record(
         "people.party_status.changed",
         person,

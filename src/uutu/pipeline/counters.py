@@ -17,12 +17,16 @@ Kept exact in the writer's transaction:
 - :func:`count_events` after an event is written (or, with ``sign=-1``, before one
   is removed);
 - :func:`case_party_unit_changed` when a case is handed to another chi bộ;
+- :func:`heads_changed` when a member's branch-head positions, party status or
+  first cultivation/introduction change (:class:`BranchHeadFact`);
 - :func:`unit_moved` when a reorganisation moves a unit (its subtree) under another
   parent: the moved unit's own rows are its subtree's totals, so the old
   ancestors lose them and the new ancestors gain them — no event is read.
 
 :func:`rebuild` recounts everything set-based (after a bulk load);
-:func:`verify` recounts and returns every difference (``manage.py verify``).
+:func:`verify` recounts and returns every difference (``manage.py verify``);
+:func:`rebuild_heads` and :func:`verify_heads` do the same for the branch-head rows
+(``rebuild`` calls ``rebuild_heads`` too).
 """
 
 import calendar
@@ -112,14 +116,15 @@ def count_events(events, *, sign: int = 1, case=None) -> None:
         return
     if case is not None:
         party_of = {case.pk: case.party_unit_id}
+        person_of = {case.pk: case.person_id}
     else:
         from .models import Case
 
-        party_of = dict(
-            Case.objects.filter(pk__in={e.case_id for e in events}).values_list(
-                "pk", "party_unit_id"
-            )
+        rows = Case.objects.filter(pk__in={e.case_id for e in events}).values_list(
+            "pk", "party_unit_id", "person_id"
         )
+        party_of = {pk: party_unit for pk, party_unit, _ in rows}
+        person_of = {pk: person for pk, _, person in rows}
     unit_ids = {e.hoi_unit_id for e in events} | set(party_of.values())
     unit_ids.discard(None)
     paths = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "path"))
@@ -129,6 +134,8 @@ def count_events(events, *, sign: int = 1, case=None) -> None:
         for key in _keys(event, paths.get(event.hoi_unit_id), party_path):
             deltas[key] += sign
     _apply(deltas)
+    if sign > 0:  # her first cultivation / introduction date (a removal: see heads_changed)
+        heads_changed(person_of.get(e.case_id) for e in events if e.step in CULTIVATED_STEPS)
 
 
 def case_party_unit_changed(case, old_party_unit_id: int | None) -> None:
@@ -157,7 +164,9 @@ def case_party_unit_changed(case, old_party_unit_id: int | None) -> None:
 def unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
     """``unit`` (and its subtree) moved from ``old_path`` to ``new_path``: its own
     rows — the totals of its subtree — leave the old ancestors and join the new
-    ones. Rows inside the subtree are unchanged. Two queries."""
+    ones. Rows inside the subtree are unchanged. The branch heads' copied paths
+    follow. Three queries."""
+    _heads_moved(old_path, new_path)
     old = set(_ancestor_ids(old_path)[:-1])
     new = set(_ancestor_ids(new_path)[:-1])
     gone, added = old - new, new - old
@@ -232,8 +241,8 @@ def _recount_sql() -> tuple[str, list]:
 @transaction.atomic
 def rebuild() -> int:
     """Recount every counter from the events (after a bulk load that bypassed the
-    services). Set-based: one DELETE and one INSERT … SELECT. Returns the number of
-    rows written."""
+    services), and the branch-head rows (:func:`rebuild_heads`). Set-based: a DELETE
+    and an INSERT … SELECT each. Returns the number of counter rows written."""
     table = FigureCount._meta.db_table
     sql, params = _recount_sql()
     with connection.cursor() as cursor:
@@ -243,7 +252,20 @@ def rebuild() -> int:
             f"SELECT unit_id, month, step, head, organisation, n FROM ({sql}) recount",
             params,
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+    if _heads_ready():
+        rebuild_heads()
+    return written
+
+
+def _heads_ready() -> bool:
+    """The branch-head table exists. A process that loaded the models before the
+    table was added (or a database not migrated yet) skips it; ``manage.py verify
+    --fix`` rebuilds it later."""
+    from . import models
+
+    model = getattr(models, "BranchHeadFact", None)
+    return model is not None and model._meta.db_table in connection.introspection.table_names()
 
 
 @dataclass
@@ -289,3 +311,206 @@ def verify() -> list[Difference]:
             )
         )
     return out
+
+
+# --- branch heads -------------------------------------------------------------------
+
+HEAD_FIELDS = (
+    "position_id",
+    "person_id",
+    "unit_id",
+    "path",
+    "start",
+    "end",
+    "party1_start",
+    "party1_end",
+    "party2_start",
+    "party2_end",
+    "more_party",
+    "cultivated_on",
+)
+HEAD_DATES = ("start", "end", "party1_start", "party1_end", "party2_start", "party2_end")
+HEAD_DATES += ("cultivated_on",)
+CULTIVATED_STEPS = (Step.CULTIVATION, Step.INTRODUCED)
+
+
+def _heads_sql(person_ids=None) -> tuple[str, list]:
+    """One SELECT giving the :class:`BranchHeadFact` rows recounted from the
+    positions, the party-status periods and the events (of ``person_ids`` only, or
+    of everybody). Contiguous party periods (probationary then official) are merged
+    into spells with window functions; the first two spells are kept, more set
+    ``more_party``."""
+    from uutu.people.models import Party, PartyStatusPeriod, Position
+
+    from .models import Case
+
+    position, period = Position._meta.db_table, PartyStatusPeriod._meta.db_table
+    event, case, unit = CaseEvent._meta.db_table, Case._meta.db_table, Unit._meta.db_table
+    params: list = [PositionKind.BRANCH_HEAD]
+    who = ""
+    if person_ids is not None:
+        who = f"AND p.person_id IN ({', '.join(['%s'] * len(person_ids))})"
+        params += list(person_ids)
+    params += [Party.PROBATIONARY, Party.OFFICIAL, CaseEvent.Kind.STEP, *CULTIVATED_STEPS]
+    sql = f"""
+        WITH heads AS (
+            SELECT p.id AS position_id, p.person_id, p.unit_id, u.path, p.start, p."end"
+              FROM {position} p JOIN {unit} u ON u.id = p.unit_id
+             WHERE p.kind = %s {who}
+        ),
+        party AS (
+            SELECT s.person_id, s.id, s.start, s."end",
+                   CASE WHEN LAG(s."end") OVER (PARTITION BY s.person_id ORDER BY s.start, s.id)
+                             = s.start THEN 0 ELSE 1 END AS new_spell
+              FROM {period} s
+             WHERE s.status IN (%s, %s) AND s.person_id IN (SELECT person_id FROM heads)
+        ),
+        numbered AS (
+            SELECT person_id, start, "end",
+                   SUM(new_spell) OVER (PARTITION BY person_id ORDER BY start, id
+                                        ROWS UNBOUNDED PRECEDING) AS spell
+              FROM party
+        ),
+        spells AS (
+            SELECT person_id, spell, MIN(start) AS s,
+                   CASE WHEN COUNT("end") < COUNT(*) THEN NULL ELSE MAX("end") END AS e
+              FROM numbered GROUP BY person_id, spell
+        ),
+        ranked AS (
+            SELECT person_id, s, e,
+                   ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY s, spell) AS rn
+              FROM spells
+        ),
+        pivot AS (
+            SELECT person_id,
+                   MAX(CASE WHEN rn = 1 THEN s END) AS p1s, MAX(CASE WHEN rn = 1 THEN e END) AS p1e,
+                   MAX(CASE WHEN rn = 2 THEN s END) AS p2s, MAX(CASE WHEN rn = 2 THEN e END) AS p2e,
+                   CASE WHEN COUNT(*) > 2 THEN TRUE ELSE FALSE END AS more
+              FROM ranked GROUP BY person_id
+        ),
+        cultivated AS (
+            SELECT c.person_id, MIN(e.date) AS d
+              FROM {event} e JOIN {case} c ON c.id = e.case_id
+             WHERE e.kind = %s AND e.step IN (%s, %s)
+               AND c.person_id IN (SELECT person_id FROM heads)
+             GROUP BY c.person_id
+        )
+        SELECT h.position_id AS position_id, h.person_id AS person_id,
+               h.unit_id AS unit_id, h.path AS path, h.start AS start, h."end" AS "end",
+               pv.p1s AS party1_start, pv.p1e AS party1_end,
+               pv.p2s AS party2_start, pv.p2e AS party2_end,
+               COALESCE(pv.more, FALSE) AS more_party, cu.d AS cultivated_on
+          FROM heads h
+          LEFT JOIN pivot pv ON pv.person_id = h.person_id
+          LEFT JOIN cultivated cu ON cu.person_id = h.person_id
+    """
+    return sql, params
+
+
+def _write_heads(person_ids=None) -> int:
+    from .models import BranchHeadFact
+
+    table = BranchHeadFact._meta.db_table
+    columns = ", ".join(f'"{c}"' for c in HEAD_FIELDS)
+    sql, params = _heads_sql(person_ids)
+    with connection.cursor() as cursor:
+        if person_ids is None:
+            cursor.execute(f"DELETE FROM {table}")
+        else:
+            marks = ", ".join(["%s"] * len(person_ids))
+            cursor.execute(f"DELETE FROM {table} WHERE person_id IN ({marks})", list(person_ids))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({sql}) recount", params
+        )
+        return cursor.rowcount
+
+
+def heads_changed(person_ids) -> None:
+    """Recount the branch-head rows of these members (a position started or ended,
+    her party status changed, a cultivation or introduction recorded, archived).
+    Two queries; call it in the writer's transaction, after the change."""
+    person_ids = sorted({int(p) for p in person_ids if p is not None})
+    if person_ids:
+        _write_heads(person_ids)
+
+
+def _heads_moved(old_path: str, new_path: str) -> None:
+    """The units under ``old_path`` now live under ``new_path``: rewrite the copied
+    paths of their branch heads (one UPDATE)."""
+    from .models import BranchHeadFact
+
+    table = BranchHeadFact._meta.db_table
+    concat = "%s || SUBSTR(path, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET path = {concat} WHERE path LIKE %s",
+            [new_path, len(old_path) + 1, old_path + "%"],  # paths are digits and dots
+        )
+
+
+@transaction.atomic
+def rebuild_heads() -> int:
+    """Recount every branch-head row (after a bulk load). Returns the rows written."""
+    return _write_heads(None)
+
+
+@dataclass
+class HeadDifference:
+    """One branch-head row whose stored copy is not the recount (``stored`` or
+    ``recounted`` is None when the row is missing on that side)."""
+
+    position_id: int
+    stored: tuple | None
+    recounted: tuple | None
+
+
+def _date(value):
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+def _normalise(row) -> tuple:
+    out = list(row)
+    for i, name in enumerate(HEAD_FIELDS):
+        if name in HEAD_DATES:
+            out[i] = _date(out[i])
+        elif name == "more_party":
+            out[i] = bool(out[i])
+        elif out[i] is not None and name.endswith("_id"):
+            out[i] = int(out[i])
+    return tuple(out)
+
+
+def verify_heads() -> list[HeadDifference]:
+    """Recount every branch-head row and return those that differ (compared in SQL:
+    one query)."""
+    from .models import BranchHeadFact
+
+    table = BranchHeadFact._meta.db_table
+    columns = ", ".join(f'"{c}"' for c in HEAD_FIELDS)
+    sql, params = _heads_sql(None)
+    query = f"""
+        SELECT {columns}, SUM(stored), SUM(recounted)
+          FROM (
+                SELECT {columns}, 1 AS stored, 0 AS recounted FROM {table}
+                UNION ALL
+                SELECT {columns}, 0, 1 FROM ({sql}) recount
+               ) both_sides
+         GROUP BY {columns}
+        HAVING SUM(stored) <> SUM(recounted)
+         ORDER BY position_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    by_position: dict[int, HeadDifference] = {}
+    width = len(HEAD_FIELDS)
+    for row in rows:
+        values, stored, recounted = _normalise(row[:width]), row[width], row[width + 1]
+        diff = by_position.setdefault(values[0], HeadDifference(values[0], None, None))
+        if stored:
+            diff.stored = values
+        if recounted:
+            diff.recounted = values
+    return list(by_position.values())

@@ -20,15 +20,15 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
-from django.db.models.functions import Substr
+from django.db.models import Case, Count, Exists, Min, OuterRef, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, Substr
 
 from uutu.orgs.models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit
 from uutu.orgs.services import tree_as_of
 from uutu.people.models import Party, PartyStatusPeriod, Position, PositionKind
 
 from . import counters
-from .models import CaseEvent, FigureCount, Organisation, Step
+from .models import BranchHeadFact, CaseEvent, FigureCount, Organisation, Step
 
 PARTY = (Party.PROBATIONARY, Party.OFFICIAL)
 
@@ -166,6 +166,14 @@ def event_figures(
     return {"total": total, "children": dict(children)}
 
 
+HEAD_KEYS = (
+    "branch_heads",
+    "branch_heads_party",
+    "branch_heads_nonparty",
+    "branch_heads_nonparty_cultivated",
+)
+
+
 def branch_head_figures(
     unit: Unit,
     on: datetime.date,
@@ -176,16 +184,106 @@ def branch_head_figures(
 ) -> dict:
     """Branch heads on ``on``: how many (N), how many party members (n), and of
     those who were not party members on ``since`` (default: ``on``), how many had
-    a case cultivated or introduced by ``on``. One query."""
+    a case cultivated or introduced by ``on``. One query over the branch-head rows
+    (:class:`BranchHeadFact`: one narrow row per head position with her party
+    spells and first cultivation date), grouped by child and flags; a second one
+    only when a head in scope has more than two party spells."""
     scope = scope or scope_as_of(unit, on)
     since = since or on
 
-    def party_on(day):
-        return Exists(
-            PartyStatusPeriod.objects.filter(
-                person=OuterRef("person"), status__in=PARTY, start__lte=day
-            ).filter(Q(end__isnull=True) | Q(end__gt=day))
+    def spell(i: int, day) -> Q:
+        return Q(**{f"party{i}_start__lte": day}) & (
+            Q(**{f"party{i}_end__isnull": True}) | Q(**{f"party{i}_end__gt": day})
         )
+
+    def flag(condition: Q):
+        return Case(When(condition, then=Value(True)), default=Value(False))
+
+    heads = BranchHeadFact.objects.filter(Q(end__isnull=True) | Q(end__gte=on), start__lte=on)
+    if scope.current:
+        heads = heads.filter(path__startswith=unit.path)
+    else:
+        heads = heads.filter(unit_id__in=scope.ids)
+    group = ["more_party", "is_party", "was_party", "cultivated"]
+    if by_child:
+        if scope.current:
+            group.append("child")
+            heads = heads.annotate(child=scope.child_segment("path"))
+        else:
+            group += ["unit_id", "path"]
+    rows = list(
+        heads.annotate(
+            is_party=flag(spell(1, on) | spell(2, on)),
+            was_party=flag(spell(1, since) | spell(2, since)),
+            cultivated=flag(Q(cultivated_on__lte=on)),
+        )
+        .values(*group)
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    if any(row["more_party"] for row in rows):
+        # A head with more than two party spells (left and readmitted twice): her
+        # periods are read, for those few heads only (a second query).
+        rows = [row for row in rows if not row["more_party"]]
+        rows += (
+            heads.filter(more_party=True)
+            .annotate(
+                is_party=_party_exists(on, "person_id"),
+                was_party=_party_exists(since, "person_id"),
+                cultivated=flag(Q(cultivated_on__lte=on)),
+            )
+            .values(*group)
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+    return _head_totals(rows, scope, by_child, path_field="path")
+
+
+def _party_exists(day: datetime.date, person: str = "person"):
+    """She was a party member (probationary or official) on ``day``."""
+    return Exists(
+        PartyStatusPeriod.objects.filter(
+            person=OuterRef(person), status__in=PARTY, start__lte=day
+        ).filter(Q(end__isnull=True) | Q(end__gt=day))
+    )
+
+
+def _head_totals(rows, scope: Scope, by_child: bool, *, path_field: str) -> dict:
+    total = dict.fromkeys(HEAD_KEYS, 0)
+    children: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(HEAD_KEYS, 0))
+    for row in rows:
+        targets = [total]
+        if by_child:
+            if scope.current:
+                child = int(row["child"]) if row["child"] else None
+            else:
+                child = scope.child(row["unit_id"], row[path_field])
+            if child is not None:
+                targets.append(children[child])
+        for target in targets:
+            target["branch_heads"] += row["n"]
+            if row["is_party"]:
+                target["branch_heads_party"] += row["n"]
+            if not row["was_party"]:
+                target["branch_heads_nonparty"] += row["n"]
+                if row["cultivated"]:
+                    target["branch_heads_nonparty_cultivated"] += row["n"]
+    return {"total": total, "children": dict(children)}
+
+
+def branch_head_figures_raw(
+    unit: Unit,
+    on: datetime.date,
+    *,
+    since: datetime.date | None = None,
+    by_child: bool = False,
+    scope: Scope | None = None,
+) -> dict:
+    """:func:`branch_head_figures` counted from the positions, the party-status
+    periods and the events directly (the definition; the tests compare the two).
+    One query, but it probes each head's history: seconds at national scale."""
+    scope = scope or scope_as_of(unit, on)
+    since = since or on
 
     cultivated = Exists(
         CaseEvent.objects.filter(
@@ -198,7 +296,7 @@ def branch_head_figures(
     heads = (
         Position.objects.current(on)
         .filter(scope.filter("unit"), kind=PositionKind.BRANCH_HEAD)
-        .annotate(is_party=party_on(on), was_party=party_on(since), cultivated=cultivated)
+        .annotate(is_party=_party_exists(on), was_party=_party_exists(since), cultivated=cultivated)
     )
     flags = ("is_party", "was_party", "cultivated")
     if scope.current:
@@ -210,32 +308,7 @@ def branch_head_figures(
         rows = heads.values(*flags).annotate(n=Count("id")).order_by()
     else:
         rows = heads.values("unit_id", "unit__path", *flags).annotate(n=Count("id")).order_by()
-    keys = (
-        "branch_heads",
-        "branch_heads_party",
-        "branch_heads_nonparty",
-        "branch_heads_nonparty_cultivated",
-    )
-    total = dict.fromkeys(keys, 0)
-    children: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(keys, 0))
-    for row in rows:
-        targets = [total]
-        if by_child:
-            if scope.current:
-                child = int(row["child"]) if row["child"] else None
-            else:
-                child = scope.child(row["unit_id"], row["unit__path"])
-            if child is not None:
-                targets.append(children[child])
-        for target in targets:
-            target["branch_heads"] += row["n"]
-            if row["is_party"]:
-                target["branch_heads_party"] += row["n"]
-            if not row["was_party"]:
-                target["branch_heads_nonparty"] += row["n"]
-                if row["cultivated"]:
-                    target["branch_heads_nonparty_cultivated"] += row["n"]
-    return {"total": total, "children": dict(children)}
+    return _head_totals(rows, scope, by_child, path_field="unit__path")
 
 
 def _cells(party_unit: Unit):
@@ -290,6 +363,84 @@ def cell_figures(party_unit: Unit, start: datetime.date, end: datetime.date) -> 
         else:
             cell["introduced"][organisation] += n
     return cells
+
+
+def cell_summary(party_unit: Unit, start: datetime.date, end: datetime.date, top: int) -> dict:
+    """The per-cell figures of :func:`cell_figures` for a dashboard, without loading
+    every chi bộ (a national party committee has 100,000): how many active cells,
+    how many admitted at least one new member, the totals over the cells, and the
+    ``top`` cells by admissions then introductions (ties by name), each with its
+    introductions per mass organisation. For whole months, four queries over the
+    counters whatever the number of cells; otherwise from :func:`cell_figures`."""
+    labels = dict(Organisation.choices)
+
+    def row(pk, name, admitted, by_org):
+        return {
+            "pk": pk,
+            "name": name,
+            "admitted": admitted,
+            "introduced": sum(by_org.values()),
+            "hoi": by_org.get(Organisation.HOI, 0),
+            "by_org": [{"label": labels[o], "n": n} for o, n in by_org.items() if n],
+        }
+
+    span = counters.month_span(start, end)
+    if span is None:
+        cells = cell_figures(party_unit, start, end)
+        rows = [row(pk, c["name"], c["admitted"], c["introduced"]) for pk, c in cells.items()]
+        rows.sort(key=lambda r: (-r["admitted"], -r["introduced"], r["name"]))
+        return {
+            "count": len(rows),
+            "met": sum(1 for r in rows if r["admitted"] >= 1),
+            "admitted": sum(r["admitted"] for r in rows),
+            "introduced": sum(r["introduced"] for r in rows),
+            "top": rows[:top],
+        }
+    count = _cells(party_unit).count()
+    per_cell = (
+        FigureCount.objects.filter(
+            unit__in=_cells(party_unit), month__range=span, step__in=counters.PARTY_STEPS
+        )
+        .values("unit_id")
+        .annotate(
+            a=Coalesce(Sum("n", filter=Q(step=Step.DECISION)), 0),
+            i=Coalesce(Sum("n", filter=Q(step=Step.INTRODUCED)), 0),
+        )
+        .order_by()
+    )
+    totals = per_cell.aggregate(
+        met=Count("unit_id", filter=Q(a__gte=1)), admitted=Sum("a"), introduced=Sum("i")
+    )
+    best = list(
+        per_cell.annotate(name=Min("unit__name"))
+        .filter(Q(a__gt=0) | Q(i__gt=0))
+        .order_by("-a", "-i", "name", "unit_id")[:top]
+    )
+    if len(best) < top:  # fewer active cells than the table shows: the quiet ones too
+        quiet = (
+            _cells(party_unit)
+            .exclude(pk__in=[b["unit_id"] for b in best])
+            .order_by("name", "pk")
+            .values_list("pk", "name")[: top - len(best)]
+        )
+        best += [{"unit_id": pk, "name": name, "a": 0, "i": 0} for pk, name in quiet]
+    by_org = defaultdict(lambda: dict.fromkeys(Organisation.values, 0))
+    ids = [b["unit_id"] for b in best if b["i"]]
+    if ids:
+        for unit_id, organisation, n in (
+            FigureCount.objects.filter(unit_id__in=ids, month__range=span, step=Step.INTRODUCED)
+            .values_list("unit_id", "organisation")
+            .annotate(n=Sum("n"))
+            .order_by()
+        ):
+            by_org[unit_id][organisation] += n
+    return {
+        "count": count,
+        "met": totals["met"] or 0,
+        "admitted": totals["admitted"] or 0,
+        "introduced": totals["introduced"] or 0,
+        "top": [row(b["unit_id"], b["name"], b["a"], by_org[b["unit_id"]]) for b in best],
+    }
 
 
 def cells_meeting(

@@ -463,3 +463,45 @@ class FigureCount(models.Model):
 
     def __str__(self):
         return f"{self.unit_id} {self.month:%m/%Y} {self.step}: {self.n}"
+
+
+class BranchHeadFact(models.Model):
+    """One branch-head position (chi hội trưởng of a chi hội) with everything the
+    branch-head figures ask about her, so the national figures read one narrow row
+    per head instead of probing the party-status history and the case events of
+    100,000 heads (see docs/figures.md).
+
+    Copies of the position (``unit``, its current ``path``, ``start``, ``end``), the
+    dates she was a party member — her probationary/official periods merged into at
+    most two spells ``[party1_start, party1_end)`` and ``[party2_start, party2_end)``
+    (``more_party`` when there are more: the figures then read her periods) — and
+    the date of her first cultivation or introduction event (``cultivated_on``).
+
+    Kept up to date in the writer's transaction (position started or ended, member
+    archived, party status changed, cultivation or introduction recorded, unit
+    moved); ``manage.py verify`` recounts them like the counters."""
+
+    position = models.OneToOneField(
+        "people.Position", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=255)
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    party1_start = models.DateField(null=True, blank=True)
+    party1_end = models.DateField(null=True, blank=True)
+    party2_start = models.DateField(null=True, blank=True)
+    party2_end = models.DateField(null=True, blank=True)
+    more_party = models.BooleanField(default=False)
+    cultivated_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chi hội trưởng (số liệu)")
+        verbose_name_plural = _("chi hội trưởng (số liệu)")
+        indexes = [
+            models.Index(fields=["path"], name="head_fact_path", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self):
+        return f"{self.position_id} {self.path}"

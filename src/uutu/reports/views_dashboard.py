@@ -3,8 +3,9 @@
 For a Hội unit: progress against each quota, the pipeline funnel, the children
 ranked by completion, the branch-head party ratio, the overdue deadlines, and a
 chart of introductions and admissions per month. For a Party unit (party committee,
-chi bộ): its quotas, the per-cell figures (new members, candidates per mass
-organisation), the overdue deadlines and the chart.
+chi bộ): its quotas, the per-cell figures (how many cells admitted a new member,
+the totals, and the best 50 cells with their candidates per mass organisation —
+never every cell), the overdue deadlines and the chart.
 
 Every figure comes from :mod:`uutu.targets.progress` (the one place figures are
 computed) or, for the chart, from one GROUP BY over the same events, so the
@@ -41,6 +42,7 @@ from uutu.targets.progress import figures, progress
 DASHBOARD = "dashboard.view"
 PIPELINE_VIEW = "pipeline.view"
 OVERDUE_SHOWN = 5
+CELLS_SHOWN = 50  # the party dashboard's table: the best cells, then the totals
 PER_CELL = re.compile(r"(\d+) / (\d+)")
 
 FUNNEL_LABELS = {
@@ -185,26 +187,6 @@ def _overdue(user, unit, today):
     return count, shown
 
 
-def _cell_rows(unit, period) -> list[dict]:
-    cells = F.cell_figures(unit, period.start, period.end)
-    labels = dict(Organisation.choices)
-    rows = []
-    for cell_id, cell in cells.items():
-        by_org = [{"label": labels[org], "n": n} for org, n in cell["introduced"].items() if n]
-        rows.append(
-            {
-                "pk": cell_id,
-                "name": cell["name"],
-                "admitted": cell["admitted"],
-                "introduced": sum(cell["introduced"].values()),
-                "hoi": cell["introduced"].get(Organisation.HOI, 0),
-                "by_org": by_org,
-            }
-        )
-    rows.sort(key=lambda r: (-r["admitted"], -r["introduced"], r["name"]))
-    return rows
-
-
 def dashboard(request):
     user = request.user
     unit = selected_unit(request, DASHBOARD)
@@ -246,12 +228,14 @@ def dashboard(request):
         )
     else:
         rows = progress(unit, period, values={}, quotas=quotas, only_with_quota=True)
-        cells = _cell_rows(unit, period)
+        # The best cells only: a national party committee has 100,000 chi bộ.
+        cells = F.cell_summary(unit, period.start, period.end, top=CELLS_SHOWN)
         context.update(
             progress_rows=_progress_rows(rows),
-            cells=cells,
-            cells_admitted=sum(c["admitted"] for c in cells),
-            cells_introduced=sum(c["introduced"] for c in cells),
-            cells_met=sum(1 for c in cells if c["admitted"] >= 1),
+            cells=cells["top"],
+            cells_count=cells["count"],
+            cells_admitted=cells["admitted"],
+            cells_introduced=cells["introduced"],
+            cells_met=cells["met"],
         )
     return render(request, "reports/dashboard.html", context)

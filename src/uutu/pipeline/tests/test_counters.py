@@ -82,6 +82,7 @@ def assert_exact(world, monkeypatch, *, units=None):
     """No difference between the counters and a recount, and every screen's
     figures the same from the counters as from the events."""
     assert counters.verify() == []
+    assert counters.verify_heads() == []
     hoi = units or [
         world.hoi_root,
         world.province,
@@ -98,6 +99,7 @@ def assert_exact(world, monkeypatch, *, units=None):
             assert fast == raw, (unit.name, period.name)
             chart = views_dashboard.monthly_chart(unit, period)
             assert chart == _raw(monkeypatch, views_dashboard.monthly_chart, unit, period)
+            assert_heads_exact(unit, period, monkeypatch)
         for unit in party:
             unit.refresh_from_db()
             args = (unit, period.start, period.end)
@@ -109,6 +111,20 @@ def assert_exact(world, monkeypatch, *, units=None):
                     )
             chart = views_dashboard.monthly_chart(unit, period)
             assert chart == _raw(monkeypatch, views_dashboard.monthly_chart, unit, period)
+
+
+def assert_heads_exact(unit, period, monkeypatch) -> None:
+    """The branch-head figures read from the branch-head rows equal the figures
+    counted from the positions, party periods and events (the definition), on the
+    current tree and on the tree given as ids, for the period and for single days."""
+    days = [(period.start, period.end), (period.end, period.end), (period.start, period.start)]
+    for since, on in days:
+        for by_child in (False, True):
+            kwargs = {"since": since, "by_child": by_child}
+            fast = F.branch_head_figures(unit, on, **kwargs)
+            assert fast == F.branch_head_figures_raw(unit, on, **kwargs), (unit.name, since, on)
+            scope = _explicit_scope(unit, on)
+            assert F.branch_head_figures(unit, on, scope=scope, **kwargs) == fast
 
 
 def _root_total(step, head=None):

@@ -1,6 +1,7 @@
 """``manage.py verify``: recount the figures' counters from the events and list
-every difference (unit, month, figure, stored, recounted). Exits with status 1
-when there is any; ``--fix`` then rebuilds them."""
+every difference (unit, month, figure, stored, recounted), then the branch-head
+rows from the positions, party periods and events. Exits with status 1 when there
+is any; ``--fix`` then rebuilds them."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,9 +22,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, fix=False, **options):
         differences = counters.verify()
-        if not differences:
+        heads = counters.verify_heads()
+        if not differences and not heads:
             self.stdout.write(self.style.SUCCESS("Số đếm khớp với sự kiện: 0 khác biệt."))
             return
+        for d in heads[:SHOWN]:
+            self.stdout.write(
+                f"Chi hội trưởng (chức vụ #{d.position_id}): "
+                f"đang lưu {self._head(d.stored)}, đếm lại {self._head(d.recounted)}"
+            )
+        if len(heads) > SHOWN:
+            self.stdout.write(f"… và {len(heads) - SHOWN} khác biệt khác về chi hội trưởng.")
+        if not differences:
+            self._fix(fix)
+            raise CommandError(f"{len(heads)} khác biệt về số liệu chi hội trưởng.")
         names = dict(
             Unit.objects.filter(pk__in={d.unit_id for d in differences}).values_list("pk", "name")
         )
@@ -40,9 +52,21 @@ class Command(BaseCommand):
             )
         if len(differences) > SHOWN:
             self.stdout.write(f"… và {len(differences) - SHOWN} khác biệt khác.")
+        self._fix(fix)
+        total = len(differences) + len(heads)
+        raise CommandError(f"{total} khác biệt giữa số đếm và sự kiện.")
+
+    def _fix(self, fix: bool) -> None:
         if fix:
             rows = counters.rebuild()
             self.stdout.write(
                 self.style.WARNING(f"Đã đếm lại toàn bộ: {rows} dòng số đếm được ghi lại.")
             )
-        raise CommandError(f"{len(differences)} khác biệt giữa số đếm và sự kiện.")
+
+    @staticmethod
+    def _head(values) -> str:
+        if values is None:
+            return "không có"
+        row = dict(zip(counters.HEAD_FIELDS, values, strict=True))
+        keep = ("unit_id", "start", "end", "party1_start", "party1_end", "cultivated_on")
+        return ", ".join(f"{k}={row[k]}" for k in keep)
