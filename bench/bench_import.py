@@ -5,13 +5,17 @@ Run from the repository root:
     .venv/bin/python bench/bench_import.py                    # 10,000 and 100,000 rows
     .venv/bin/python bench/bench_import.py --rows 10000 --format csv
     .venv/bin/python bench/bench_import.py --tracemalloc      # Python heap peaks too (slower)
+    .venv/bin/python bench/bench_import.py --path rows        # the row-by-row commit
 
 For each size a child process generates a member file (.xlsx by default: real
 Excel dates, CCCD as text, names with diacritics; or .csv in UTF-8), then runs the
 preview (``run_validation``: read, match and check every row, write nothing) and
-the commit (``run_commit``: the whole file in one transaction through
-``people.services.create_person``). It prints rows per second for each phase and
-the process's peak resident memory (``resource.getrusage``) before and after each
+the commit (``run_commit``: the whole file in one transaction, written in bulk per
+chunk of rows; ``--path rows`` commits row by row through
+``people.services.create_person``, the old path, for comparison). It prints rows per
+second for each phase, by the wall clock and by the process's CPU time (steadier
+on a shared machine; on PostgreSQL the server's work is outside it), and the
+process's peak resident memory (``resource.getrusage``) before and after each
 phase, so a phase that held the whole file in memory would show. With
 ``--tracemalloc`` it also prints the peak of the Python heap during each phase.
 
@@ -142,6 +146,7 @@ def child(args) -> None:
     user, branches = _setup(args.branches)
     tmp = Path(tempfile.mkdtemp(prefix="uutu-bench-file-"))
     settings.IMPORT_DIR = tmp / "store"  # the stored upload goes away with the rest
+    settings.IMPORT_BULK = args.path == "bulk"
     path = tmp / f"hoi-vien.{args.format}"
     start = time.perf_counter()
     _write(path, args.format, _rows(args.one, branches, args.seed))
@@ -151,6 +156,7 @@ def child(args) -> None:
         "rows": args.one,
         "db": connection.vendor,
         "format": args.format,
+        "path": args.path,
         "file_mb": path.stat().st_size / 2**20,
         "generate_s": generated,
         "rss_start_mb": _maxrss_mb(),
@@ -164,7 +170,7 @@ def child(args) -> None:
     for phase in ("validate", "commit"):
         if args.tracemalloc:
             tracemalloc.reset_peak()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         if phase == "validate":
             imp = services.run_validation(imp.pk)
             assert imp.error_count == 0, imp.errors[:5]
@@ -173,7 +179,12 @@ def child(args) -> None:
             imp = services.run_commit(imp.pk)
             assert imp.status == "done", imp.failure
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         figures[f"{phase}_s"] = elapsed
+        # CPU time of this process (the database's own work is outside it on
+        # PostgreSQL): a steadier figure than the wall clock on a shared machine.
+        figures[f"{phase}_cpu_s"] = cpu
+        figures[f"{phase}_cpu_rows_per_s"] = args.one / cpu if cpu else 0.0
         figures[f"{phase}_rows_per_s"] = args.one / elapsed
         figures[f"rss_after_{phase}_mb"] = _maxrss_mb()
         if args.tracemalloc:
@@ -183,6 +194,53 @@ def child(args) -> None:
     print(json.dumps(figures))
 
 
+def run_size(
+    size: int,
+    fmt: str = "xlsx",
+    branches: int = 40,
+    seed: int = 2026,
+    *,
+    tracemalloc: bool = False,
+    database_url: str | None = None,
+    path: str = "bulk",
+) -> dict:
+    """Import ``size`` generated rows in a child process and return its figures
+    (rows per second of each phase, peak RSS). The database is ``database_url``, else
+    ``DATABASE_URL``, else a throwaway SQLite file. ``bench/suite.py`` calls this."""
+    env = dict(os.environ)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.setdefault("DJANGO_SETTINGS_MODULE", "uutu.test_settings")
+    tmp = None
+    if not env.get("DATABASE_URL"):
+        tmp = tempfile.TemporaryDirectory(prefix="uutu-bench-")
+        env["DATABASE_URL"] = f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
+        env["UUTU_VAR_DIR"] = tmp.name
+    cmd = [
+        sys.executable,
+        __file__,
+        "--one",
+        str(size),
+        "--format",
+        fmt,
+        "--branches",
+        str(branches),
+        "--seed",
+        str(seed),
+        "--path",
+        path,
+    ]
+    if tracemalloc:
+        cmd.append("--tracemalloc")
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if tmp is not None:
+        tmp.cleanup()
+    if out.returncode != 0:
+        print(out.stdout, out.stderr, sep="\n")
+        raise SystemExit(f"run with {size} rows failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="10000,100000", help="comma-separated sizes")
@@ -190,6 +248,12 @@ def main(argv=None) -> None:
     parser.add_argument("--branches", type=int, default=40)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument(
+        "--path",
+        choices=("bulk", "rows"),
+        default="bulk",
+        help="commit in bulk (default) or row by row through the services (the old path)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process
     args = parser.parse_args(argv)
 
@@ -199,50 +263,32 @@ def main(argv=None) -> None:
         return
 
     print(
-        f"# member import, {args.format}, {args.branches} branches, "
+        f"# member import, {args.format}, {args.branches} branches, {args.path} commit, "
         f"{'PostgreSQL/DATABASE_URL' if os.environ.get('DATABASE_URL') else 'SQLite (temporary)'}"
     )
     cols = (
         f"{'rows':>8} {'db':>10} {'file MB':>8} {'preview s':>10} {'preview r/s':>12} "
         f"{'commit s':>9} {'commit r/s':>11} {'RSS start':>10} {'RSS preview':>12} "
-        f"{'RSS commit':>11}"
+        f"{'RSS commit':>11} {'prev cpu r/s':>12} {'commit cpu r/s':>14}"
     )
     if args.tracemalloc:
         cols += f" {'heap prev':>10} {'heap commit':>12}"
     print(cols + "   (memory in MB, peak so far)")
     for size in [int(s) for s in args.rows.split(",") if s]:
-        env = dict(os.environ)
-        tmp = None
-        if not env.get("DATABASE_URL"):
-            tmp = tempfile.TemporaryDirectory(prefix="uutu-bench-")
-            env["DATABASE_URL"] = f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
-            env["UUTU_VAR_DIR"] = tmp.name
-        cmd = [
-            sys.executable,
-            __file__,
-            "--one",
-            str(size),
-            "--format",
+        f = run_size(
+            size,
             args.format,
-            "--branches",
-            str(args.branches),
-            "--seed",
-            str(args.seed),
-        ]
-        if args.tracemalloc:
-            cmd.append("--tracemalloc")
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if tmp is not None:
-            tmp.cleanup()
-        if out.returncode != 0:
-            print(out.stdout, out.stderr, sep="\n")
-            raise SystemExit(f"run with {size} rows failed")
-        f = json.loads(out.stdout.strip().splitlines()[-1])
+            args.branches,
+            args.seed,
+            tracemalloc=args.tracemalloc,
+            path=args.path,
+        )
         line = (
             f"{f['rows']:>8} {f['db']:>10} {f['file_mb']:>8.1f} {f['validate_s']:>10.1f} "
             f"{f['validate_rows_per_s']:>12.0f} {f['commit_s']:>9.1f} "
             f"{f['commit_rows_per_s']:>11.0f} {f['rss_start_mb']:>10.0f} "
-            f"{f['rss_after_validate_mb']:>12.0f} {f['rss_after_commit_mb']:>11.0f}"
+            f"{f['rss_after_validate_mb']:>12.0f} {f['rss_after_commit_mb']:>11.0f} "
+            f"{f['validate_cpu_rows_per_s']:>12.0f} {f['commit_cpu_rows_per_s']:>14.0f}"
         )
         if args.tracemalloc:
             line += f" {f['validate_heap_peak_mb']:>10.1f} {f['commit_heap_peak_mb']:>12.1f}"
