@@ -280,6 +280,21 @@ def _commune_villages(seed: int, hoi, highland: bool) -> tuple[list[str], bool]:
     return _village_names(crng, count, urban, highland), urban
 
 
+def sample_manual_figures(rng: random.Random) -> dict[str, int]:
+    """A commune's self-reported figures for a year (propaganda sessions and
+    attendance, exemplars, 8/3–20/10 activities, the "1+1" and "3 có, 3 biết" yes/no),
+    in plausible ranges; the demo and the data generator both draw them here."""
+    sessions = rng.randint(8, 30)
+    return {
+        "propaganda_sessions": sessions,
+        "propaganda_attendance": sessions * rng.randint(35, 90),
+        "exemplars": rng.randint(1, 6),
+        "activities_8_3_20_10": rng.randint(1, 4),
+        "model_1plus1_pct": 1 if rng.random() < 0.8 else 0,
+        "model_3co3biet_pct": 1 if rng.random() < 0.6 else 0,
+    }
+
+
 def _apportion(total: int, weights: list[float]) -> list[int]:
     """Split ``total`` into integers proportional to ``weights`` (largest remainder)."""
     if not weights or total <= 0:
@@ -1013,15 +1028,7 @@ def _create_targets(seed: int, hoi_prov, hoi_communes: list, result: DemoResult,
 
     figures = 0
     for commune in hoi_communes:
-        sessions = rng.randint(8, 30)
-        values = {
-            "propaganda_sessions": sessions,
-            "propaganda_attendance": sessions * rng.randint(35, 90),
-            "exemplars": rng.randint(1, 6),
-            "activities_8_3_20_10": rng.randint(1, 4),
-            "model_1plus1_pct": 1 if rng.random() < 0.8 else 0,
-            "model_3co3biet_pct": 1 if rng.random() < 0.6 else 0,
-        }
+        values = sample_manual_figures(rng)
         figures += targets.set_manual_figures(commune, period, values, None)
     result.figures_created = figures
 

@@ -134,3 +134,12 @@ def sort_key(full_name: str) -> str:
             primary, tones = _word_key(word)
             parts.append(f"{primary}{_WORD_SEP}{tones}")
     return "".join(parts)[:250]
+
+
+def name_fields(full_name: str | None) -> tuple[str, str, str, str, str, str]:
+    """What a member's name columns hold, derived from the name as typed: the
+    normalised full name, its family, middle and given parts, the folded search
+    form and the Vietnamese sort key."""
+    full = normalize_name(full_name)
+    family, middle, given = split_full_name(full)
+    return full, family, middle, given, fold(full), sort_key(full)

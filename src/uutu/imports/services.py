@@ -937,7 +937,7 @@ class PeopleImporter(BaseImporter):
                             )
                         ]
                     )
-            people = [people_services.derive_fields(p.data["candidate"]) for p in creates]
+            people = [p.data["candidate"].derive_fields() for p in creates]
             insert_rows(people, returning_pk=True)
             history = [people_services.initial_history(person) for person in people]
             insert_rows([m for m, _p in history])
@@ -955,12 +955,11 @@ class PeopleImporter(BaseImporter):
                 person = plan.data["person"]
                 before = audit.snapshot(person)
                 people_services.set_fields(person, plan.data["fields"])
-                people_services.derive_fields(person)
+                person.derive_fields()
                 person.updated_at = now
                 names.update(plan.data["fields"])
                 if "full_name" in plan.data["fields"]:
-                    names.update(("family_name", "middle_name", "given_name"))
-                    names.update(("search_name", "sort_key"))
+                    names.update(Person.NAME_FIELDS)
                 changed.append(person)
                 after = audit.snapshot(person)
                 if before != after:

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.scoping import ScopedQuerySet
-from uutu.core.text import fold, normalize_name, sort_key, split_full_name
+from uutu.core.text import fold, name_fields
 
 from .reference import EDUCATION_CHOICES, ETHNICITY_CHOICES, RELIGION_CHOICES
 
@@ -155,24 +155,31 @@ class Person(models.Model):
     def __str__(self):
         return self.full_name
 
+    # The columns derived from ``full_name`` (see :meth:`derive_fields`).
+    NAME_FIELDS = ("family_name", "middle_name", "given_name", "search_name", "sort_key")
+
     def save(self, *args, **kwargs):
-        self.full_name = normalize_name(self.full_name)
-        self.family_name, self.middle_name, self.given_name = split_full_name(self.full_name)
-        self.search_name = fold(self.full_name)
-        self.sort_key = sort_key(self.full_name)
-        if self.cccd == "":
-            self.cccd = None
+        self.derive_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "full_name" in update_fields:
-            kwargs["update_fields"] = {
-                *update_fields,
-                "family_name",
-                "middle_name",
-                "given_name",
-                "search_name",
-                "sort_key",
-            }
+            kwargs["update_fields"] = {*update_fields, *self.NAME_FIELDS}
         super().save(*args, **kwargs)
+
+    def derive_fields(self) -> "Person":
+        """Set what is derived from the name (the normalised name, its parts, the
+        folded search form, the sort key) and store an empty CCCD as NULL. ``save()``
+        calls it; bulk writers, which skip ``save()``, call it themselves."""
+        (
+            self.full_name,
+            self.family_name,
+            self.middle_name,
+            self.given_name,
+            self.search_name,
+            self.sort_key,
+        ) = name_fields(self.full_name)
+        if self.cccd == "":
+            self.cccd = None
+        return self
 
     @property
     def scope_unit(self):

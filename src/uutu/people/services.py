@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from uutu.core import audit
 from uutu.core.scoping import require_in_scope
-from uutu.core.text import fold, normalize_name, sort_key, split_full_name
+from uutu.core.text import fold
 from uutu.orgs.models import Tree
 
 from .models import Membership, Party, PartyStatusPeriod, Person, Position, PositionKind
@@ -138,19 +138,6 @@ def new_person(branch, **fields) -> Person:
     """An unsaved member of ``branch`` with ``fields`` (the name trimmed)."""
     person = Person(branch=branch, **fields)
     person.full_name = (person.full_name or "").strip()
-    return person
-
-
-def derive_fields(person: Person) -> Person:
-    """What ``Person.save()`` derives from the name (the normalised name and its
-    parts, the folded search form, the sort key; an empty CCCD stored as NULL), for
-    rows written with ``bulk_create`` / ``bulk_update``, which skip ``save()``."""
-    person.full_name = normalize_name(person.full_name)
-    person.family_name, person.middle_name, person.given_name = split_full_name(person.full_name)
-    person.search_name = fold(person.full_name)
-    person.sort_key = sort_key(person.full_name)
-    if person.cccd == "":
-        person.cccd = None
     return person
 
 

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from uutu.core import context, names
-from uutu.core.demo import CASE_NOTES, EXIT_REASONS, WORK_AWAY, _apportion
-from uutu.core.text import fold, normalize_name, sort_key, split_full_name
+from uutu.core.demo import CASE_NOTES, EXIT_REASONS, WORK_AWAY, _apportion, sample_manual_figures
+from uutu.core.text import name_fields
 
 from . import reference as ref
 from .writer import (
@@ -317,9 +317,7 @@ class _Names:
         key = (family, middle, given)
         row = self.cache.get(key)
         if row is None:
-            full = normalize_name(f"{family} {middle} {given}")
-            fam, mid, giv = split_full_name(full)
-            row = self.cache[key] = (full, fam, mid, giv, fold(full), sort_key(full))
+            row = self.cache[key] = name_fields(f"{family} {middle} {given}")
         return row
 
 
@@ -1422,15 +1420,7 @@ class Generator:
                 ]
                 for b, v in zip(branches, _apportion(q, weights), strict=True):
                     self._quota(b[0], period, code, v)
-            sessions = rng.randint(8, 30)
-            figures = {
-                "propaganda_sessions": sessions,
-                "propaganda_attendance": sessions * rng.randint(35, 90),
-                "exemplars": rng.randint(1, 6),
-                "activities_8_3_20_10": rng.randint(1, 4),
-                "model_1plus1_pct": 1 if rng.random() < 0.8 else 0,
-                "model_3co3biet_pct": 1 if rng.random() < 0.6 else 0,
-            }
+            figures = sample_manual_figures(rng)
             for code, v in figures.items():
                 self.w.add(
                     Manual,

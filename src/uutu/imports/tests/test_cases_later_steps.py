@@ -18,22 +18,12 @@ from uutu.pipeline.models import AwarenessClass, Case, CaseEvent, Enrolment, Rul
 from uutu.pipeline.rules import ensure_rule_sets
 
 from .files import xlsx
+from .test_cases_import import HEADER as FIRST_STEPS_HEADER
 
 C = Kind.CASES
 D = datetime.date
-HEADER = [
-    "Họ và tên",
-    "Ngày sinh",
-    "Số CCCD",
-    "Chi hội",
-    "Bước hiện tại",
-    "Ngày tạo nguồn",
-    "Ngày bắt đầu bồi dưỡng",
-    "Ngày giới thiệu cho chi bộ",
-    "Chi bộ",
-    "Số văn bản giới thiệu",
-    "Ngày vào danh sách cảm tình Đảng",
-    "Đảng viên được phân công giúp đỡ",
+# The columns of the steps up to the sympathiser list, then those of the later steps.
+HEADER = FIRST_STEPS_HEADER + [
     "Số giấy chứng nhận",
     "Ngày cấp giấy chứng nhận",
     "Lớp bồi dưỡng nhận thức về Đảng",
