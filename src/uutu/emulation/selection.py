@@ -4,16 +4,19 @@ Shared by the emulation pages and the dashboard."""
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from uutu.accounts import permissions
 from uutu.accounts.roles import grants
 from uutu.core.scoping import get_scoped_or_404
+from uutu.orgs.forms import UnitPickerField, UnitPickerInput, unit_label
 from uutu.orgs.models import Unit
 
-# Too many units for one dropdown: leave out the lowest levels.
-MAX_OPTIONS = 300
-LOWEST_LEVELS = ("hoi_branch", "hoi_group", "dang_cell")
+# A scope of more units than this gets the search-as-you-type picker, not a dropdown.
+DROPDOWN_MAX = 60
 CENTRAL_LEVELS = ("hoi_central", "dang_central")
 
 
@@ -23,19 +26,33 @@ def top_unit(user, action: str):
     return min(units, key=lambda u: (u.depth, u.path), default=None)
 
 
-def selected_unit(request, action: str):
+def selected_unit(request, action: str, *, tree=None):
     """The unit asked for (404 outside the user's scope, 403 without ``action``),
-    or her top unit."""
+    or her top unit. ``unit`` is an id (links) or the text of the unit picker (a
+    label it offered, or a name that matches one unit of her scope); text that
+    names no unit, or several, keeps her top unit and says so."""
     user = request.user
     if not permissions.has_any(user, action):
         raise PermissionDenied
-    raw = request.GET.get("unit", "")
+    units = Unit.objects.select_related("level", "parent")
+    raw = request.GET.get("unit", "").strip()
     if raw.isdigit():
-        return get_scoped_or_404(user, Unit.objects.select_related("level"), action, pk=int(raw))
+        return get_scoped_or_404(user, units, action, pk=int(raw))
+    if raw:
+        field = UnitPickerField(queryset=_in_scope(user, action, tree))
+        try:
+            return units.get(pk=field.clean(raw[:200]).pk)
+        except ValidationError as exc:
+            messages.warning(request, exc.messages[0])
     unit = top_unit(user, action)
     if unit is None:
         raise PermissionDenied
-    return Unit.objects.select_related("level").get(pk=unit.pk)
+    return units.get(pk=unit.pk)
+
+
+def _in_scope(user, action: str, tree=None):
+    qs = Unit.objects.restrict(user, action)
+    return qs.filter(tree=tree) if tree else qs
 
 
 def selected_year(request) -> int:
@@ -54,20 +71,36 @@ def year_options(selected: int) -> list[int]:
     return years
 
 
-def unit_options(user, action: str, current, *, exclude_levels=(), tree=None) -> list[dict]:
-    """The units offered in the page's unit selector (two queries), indented by depth.
-    The lowest levels are left out when the scope is too large for one dropdown."""
+def unit_selector(
+    user, action: str, current, *, purpose: str, exclude_levels=(), tree=None
+) -> dict:
+    """The page's unit selector, for the template ``includes/unit_year_selector.html``.
+
+    A small scope (a commune and its chi hội: at most ``DROPDOWN_MAX`` units) gets a
+    dropdown of its units, indented by depth. A larger one (a province has 8,000
+    units, the country 200,000) gets the search-as-you-type picker of
+    ``orgs:unit_search?for=<purpose>``, filled with the current unit: listing a
+    province's communes in a dropdown cost more than the rest of the page. Two
+    queries at most, the first one stopping at ``DROPDOWN_MAX + 1`` rows."""
     qs = (
-        Unit.objects.restrict(user, action)
+        _in_scope(user, action, tree)
         .active()
         .exclude(level__code__in=CENTRAL_LEVELS + tuple(exclude_levels))
     )
-    if tree:
-        qs = qs.filter(tree=tree)
-    if qs.count() > MAX_OPTIONS:  # left out in SQL: a national scope has 200,000 units
-        qs = qs.exclude(level__code__in=LOWEST_LEVELS)
-    rows = list(qs.order_by("tree", "path").values("pk", "name", "depth", "level__code"))
+    if qs[: DROPDOWN_MAX + 1].count() > DROPDOWN_MAX:
+        widget = UnitPickerInput(
+            attrs={
+                "id": "id_unit",
+                "class": "form-control",
+                "placeholder": _("Gõ tên xã, phường, tỉnh hoặc chi hội"),
+            },
+            search_url=f"{reverse('orgs:unit_search')}?for={purpose}",
+        )
+        return {"unit_picker": widget.render("unit", unit_label(current) if current else "")}
+    rows = list(qs.order_by("tree", "path").values("pk", "name", "depth"))
     if current is not None and not any(r["pk"] == current.pk for r in rows):
         rows.insert(0, {"pk": current.pk, "name": current.name, "depth": current.depth})
     top = min((r["depth"] for r in rows), default=0)
-    return [{"pk": r["pk"], "label": "\u2003" * (r["depth"] - top) + r["name"]} for r in rows]
+    return {
+        "units": [{"pk": r["pk"], "label": "\u2003" * (r["depth"] - top) + r["name"]} for r in rows]
+    }

@@ -19,7 +19,7 @@ from . import services
 from .export import ranking_xlsx
 from .forms import CriterionForm, ManualScoresForm
 from .models import Criterion, CriterionSet, ManualScore
-from .selection import selected_unit, selected_year, unit_options, year_options
+from .selection import selected_unit, selected_year, unit_selector, year_options
 
 VIEW = services.VIEW
 MANAGE = services.MANAGE
@@ -33,8 +33,13 @@ def _page_url(name: str, unit, year: int) -> str:
 
 def _selector(request, unit, year) -> dict:
     return {
-        "units": unit_options(
-            request.user, VIEW, unit, exclude_levels=NO_CHILDREN_LEVELS, tree=Tree.HOI
+        **unit_selector(
+            request.user,
+            VIEW,
+            unit,
+            purpose="emulation",
+            exclude_levels=NO_CHILDREN_LEVELS,
+            tree=Tree.HOI,
         ),
         "years": year_options(year),
     }

@@ -534,6 +534,9 @@ def unit_tree_as_of(request, pk):
 PICKER_PURPOSES = {
     "people": ("people.view", (Tree.HOI,), ("hoi_central",)),
     "cases": ("pipeline.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
+    # The unit selectors of the dashboard and of the emulation pages.
+    "dashboard": ("dashboard.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
+    "emulation": ("emulation.view", (Tree.HOI,), ("hoi_central", "hoi_branch", "hoi_group")),
 }
 
 

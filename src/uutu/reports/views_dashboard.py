@@ -27,7 +27,7 @@ from uutu.accounts import permissions
 from uutu.emulation.selection import (
     selected_unit,
     selected_year,
-    unit_options,
+    unit_selector,
     year_options,
 )
 from uutu.emulation.services import children_progress
@@ -199,7 +199,7 @@ def dashboard(request):
         "year": year,
         "period": period,
         "is_hoi": unit.tree == Tree.HOI,
-        "units": unit_options(user, DASHBOARD, unit),
+        **unit_selector(user, DASHBOARD, unit, purpose="dashboard"),
         "years": year_options(year),
         "can_pipeline": permissions.has_any(user, PIPELINE_VIEW),
     }

@@ -50,4 +50,12 @@ CASES = [
     ),
     Case("orgs:unit_search", query="for=cases&q=thon", expect=everyone(200)),
     Case("orgs:unit_search", query="for=other&q=thon", expect=everyone(404)),
+    # The dashboard's selector: every persona has a dashboard. The emulation pages':
+    # the branch head and the party side have no emulation role.
+    Case("orgs:unit_search", query="for=dashboard&q=xa", expect=everyone(200)),
+    Case(
+        "orgs:unit_search",
+        query="for=emulation&q=xa",
+        expect=everyone(200, branch_head=403, party_a=403, cell_secretary=403),
+    ),
 ]

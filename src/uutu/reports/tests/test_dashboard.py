@@ -233,3 +233,40 @@ def test_share_and_per_cell_quotas(data, login):
     assert share["target"] == "37,5%" and share["achieved"] == "0%"
     assert share["detail"] == f"0 / {response.context['heads']}"
     assert "1 / 1 chi bộ đạt" in response.content.decode()
+
+
+def test_unit_selector_is_a_dropdown_for_a_small_scope_a_picker_for_a_large_one(
+    data, login, monkeypatch
+):
+    from django.utils.html import escape
+
+    from uutu.emulation import selection
+    from uutu.orgs.forms import unit_label
+
+    w = data
+    html = _get(login(w.users["commune_a"]), year=YEAR).content.decode()
+    assert '<select name="unit" id="id_unit"' in html
+    assert f'<option value="{w.branch_a1.pk}"' in html
+
+    # A scope larger than the dropdown: the search-as-you-type picker, filled with
+    # the unit shown, asking the dashboard's unit search.
+    monkeypatch.setattr(selection, "DROPDOWN_MAX", 3)
+    client = login(w.users["province"])
+    html = _get(client, year=YEAR).content.decode()
+    assert '<select name="unit"' not in html
+    search = reverse("orgs:unit_search") + "?for=dashboard"
+    assert f'hx-get="{escape(search)}"' in html
+    assert f'value="{escape(unit_label(w.province))}"' in html
+    # What the picker offers for "xa b" includes commune B; its label opens it.
+    options = client.get(search, {"q": "xa b"}).content.decode()
+    assert escape(unit_label(w.commune_b)) in options
+    ctx = _get(client, unit=unit_label(w.commune_b), year=YEAR).context
+    assert ctx["unit"] == w.commune_b
+    # A name that matches no unit of her scope: said in Vietnamese, her own unit shown.
+    response = _get(client, unit="Xã Không Có Thật", year=YEAR)
+    assert response.context["unit"] == w.province
+    assert "Không tìm thấy đơn vị “Xã Không Có Thật”" in response.content.decode()
+    # Commune B's cadre cannot reach commune A by typing its name either.
+    response = _get(login(w.users["commune_b"]), unit=unit_label(w.commune_a), year=YEAR)
+    assert response.context["unit"] == w.commune_b
+    assert "Không tìm thấy đơn vị" in response.content.decode()
