@@ -15,10 +15,12 @@ dashboard runs a fixed number of queries however many units and cases there are
 
 import datetime
 import re
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +45,10 @@ DASHBOARD = "dashboard.view"
 PIPELINE_VIEW = "pipeline.view"
 OVERDUE_SHOWN = 5
 CELLS_SHOWN = 50  # the party dashboard's table: the best cells, then the totals
+# The ranked children table shows the first 20 (a province has ~100 communes, and
+# rendering them all was half of the page's time); "Xem tất cả" shows every one.
+CHILDREN_SHOWN = 20
+ALL_CHILDREN = "tat-ca"
 PER_CELL = re.compile(r"(\d+) / (\d+)")
 
 FUNNEL_LABELS = {
@@ -224,7 +230,16 @@ def dashboard(request):
             heads_party=heads_party,
             heads_pct=F.percent(heads_party, heads),
             heads_quota=quotas.get("branch_heads_party_pct"),
-            children=children_progress(unit, period, figs),
+        )
+        ranked = children_progress(unit, period, figs)
+        show_all = request.GET.get("con") == ALL_CHILDREN
+        context.update(
+            children=ranked if show_all else ranked[:CHILDREN_SHOWN],
+            children_count=len(ranked),
+            children_all_url="?"
+            + urlencode({"unit": unit.pk, "year": year, "con": ALL_CHILDREN})
+            + "#don-vi-truc-thuoc",
+            child_url=reverse("reports:dashboard"),
         )
     else:
         rows = progress(unit, period, values={}, quotas=quotas, only_with_quota=True)

@@ -270,3 +270,22 @@ def test_unit_selector_is_a_dropdown_for_a_small_scope_a_picker_for_a_large_one(
     response = _get(login(w.users["commune_b"]), unit=unit_label(w.commune_a), year=YEAR)
     assert response.context["unit"] == w.commune_b
     assert "Không tìm thấy đơn vị" in response.content.decode()
+
+
+def test_children_table_shows_the_best_then_all_on_demand(data, login, monkeypatch):
+    from uutu.reports import views_dashboard
+
+    w = data
+    client = login(w.users["province"])
+    ranked = [c.unit for c in _get(client, year=YEAR).context["children"]]
+    assert ranked == [w.commune_b, w.commune_a]
+    monkeypatch.setattr(views_dashboard, "CHILDREN_SHOWN", 1)
+    response = _get(client, year=YEAR)
+    html = response.content.decode()
+    assert [c.unit for c in response.context["children"]] == [w.commune_b]
+    assert html.count('data-testid="child-row"') == 1
+    assert "Hiển thị 1 đơn vị đứng đầu trong tổng số 2 đơn vị trực thuộc." in html
+    link = re.search(r'href="([^"]+)" data-testid="children-all"', html).group(1)
+    response = client.get(reverse(URL) + link.replace("&amp;", "&").split("#")[0])
+    assert [c.unit for c in response.context["children"]] == ranked
+    assert 'data-testid="children-shown"' not in response.content.decode()
