@@ -313,7 +313,9 @@ def child_quotas(child_ids, period) -> dict[tuple[int, str], Quota]:
     """Every child's quotas for the period, in one query."""
     return {
         (q.unit_id, q.indicator): q
-        for q in Quota.objects.filter(unit_id__in=list(child_ids), period=period)
+        for q in Quota.objects.filter(unit_id__in=list(child_ids), period=period).only(
+            "unit_id", "indicator", "value", "period_id"
+        )
     }
 
 
@@ -415,6 +417,8 @@ def children_progress(unit, period, figs: dict) -> list[ChildProgress]:
     by_kid: dict[int, list] = {}
     for (uid, code), quota in quotas.items():
         by_kid.setdefault(uid, []).append((code, quota))
+    order = {code: i for i, code in enumerate(BY_CODE)}
+    names = {code: str(ind.name) for code, ind in BY_CODE.items()}
     out = []
     for kid in kids:
         values = figs["children"].get(kid.pk, {})
@@ -429,9 +433,8 @@ def children_progress(unit, period, figs: dict) -> list[ChildProgress]:
                 if quota.value and value is not None
                 else None
             )
-            rows.append((code, str(ind.name), quota.value, value, completion))
-        order = list(BY_CODE)
-        rows.sort(key=lambda r: order.index(r[0]))
+            rows.append((code, names[code], quota.value, value, completion))
+        rows.sort(key=lambda r: order[r[0]])
         capped = [min(r[4], 100.0) for r in rows if r[4] is not None]
         out.append(
             ChildProgress(

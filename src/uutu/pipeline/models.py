@@ -236,6 +236,9 @@ class Case(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="case_recent"),
             models.Index(fields=["branch", "status"]),
             models.Index(fields=["party_unit", "status"]),
+            # Deadlines: open cases by due date (the dashboard's overdue count, the
+            # deadlines page) without reading every open case.
+            models.Index(fields=["due_on", "id"], condition=Q(status="open"), name="case_open_due"),
         ]
 
     def __str__(self):
