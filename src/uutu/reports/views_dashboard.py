@@ -15,6 +15,7 @@ dashboard runs a fixed number of queries however many units and cases there are
 
 import datetime
 import re
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum
@@ -117,6 +118,38 @@ def _progress_rows(rows) -> list[dict]:
             }
         )
     return out
+
+
+def _one_decimal(value: float) -> str:
+    """43,7 — the Vietnamese decimal comma, without the cost of localized
+    formatting in a loop (the children table has a row per commune)."""
+    return f"{value:.1f}".replace(".", ",")
+
+
+def _child_rows(ranked) -> list[SimpleNamespace]:
+    """The ranked children table's rows, formatted once here rather than through
+    template filters (three ``floatformat`` per row were a third of the page)."""
+    rows = []
+    for child in ranked:
+        completion = child.completion
+        rows.append(
+            SimpleNamespace(
+                unit=child.unit,
+                introduced=child.introduced,
+                admitted=child.admitted,
+                introduced_quota=_num(child.introduced_quota)
+                if child.introduced_quota is not None
+                else None,
+                admitted_quota=_num(child.admitted_quota)
+                if child.admitted_quota is not None
+                else None,
+                completion=completion,
+                completion_text=f"{_one_decimal(completion)}%" if completion is not None else "",
+                width=f"{min(completion, 100.0):.0f}" if completion is not None else "0",
+                css="bg-success" if completion is not None and completion >= 100 else "bg-warning",
+            )
+        )
+    return rows
 
 
 def monthly_chart(unit, period) -> dict:
@@ -234,7 +267,7 @@ def dashboard(request):
         ranked = children_progress(unit, period, figs)
         show_all = request.GET.get("con") == ALL_CHILDREN
         context.update(
-            children=ranked if show_all else ranked[:CHILDREN_SHOWN],
+            children=_child_rows(ranked if show_all else ranked[:CHILDREN_SHOWN]),
             children_count=len(ranked),
             children_all_url="?"
             + urlencode({"unit": unit.pk, "year": year, "con": ALL_CHILDREN})
