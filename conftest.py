@@ -19,3 +19,13 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: figures cached by one test must not
+    be read by the next (on SQLite ids are reused after a rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -31,6 +31,7 @@ Kept exact in the writer's transaction:
 
 import calendar
 import datetime
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 
@@ -407,6 +408,27 @@ def _heads_sql(person_ids=None) -> tuple[str, list]:
     return sql, params
 
 
+HEADS_STAMP = "heads"
+
+
+def stamp(name: str) -> str:
+    """The current token of a family of counter rows ("" before its first change)."""
+    from .models import CounterStamp
+
+    return CounterStamp.objects.filter(name=name).values_list("token", flat=True).first() or ""
+
+
+def restamp(name: str) -> None:
+    """Give ``name`` a new random token, in the caller's transaction: figures cached
+    under the old token are never read again once this commits. A random token, not
+    a counter, so that a rolled-back change can never bring an old token back."""
+    from .models import CounterStamp
+
+    token = secrets.token_hex(16)
+    if not CounterStamp.objects.filter(name=name).update(token=token):
+        CounterStamp.objects.create(name=name, token=token)
+
+
 def _write_heads(person_ids=None) -> int:
     from .models import BranchHeadFact
 
@@ -419,10 +441,14 @@ def _write_heads(person_ids=None) -> int:
         else:
             marks = ", ".join(["%s"] * len(person_ids))
             cursor.execute(f"DELETE FROM {table} WHERE person_id IN ({marks})", list(person_ids))
+        deleted = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({sql}) recount", params
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+    if deleted or written:  # a member who is no head changes nothing
+        restamp(HEADS_STAMP)
+    return written
 
 
 def heads_changed(person_ids) -> None:
@@ -446,6 +472,9 @@ def _heads_moved(old_path: str, new_path: str) -> None:
             f"UPDATE {table} SET path = {concat} WHERE path LIKE %s",
             [new_path, len(old_path) + 1, old_path + "%"],  # paths are digits and dots
         )
+        moved = cursor.rowcount
+    if moved:
+        restamp(HEADS_STAMP)
 
 
 @transaction.atomic

@@ -510,3 +510,21 @@ class BranchHeadFact(models.Model):
 
     def __str__(self):
         return f"{self.position_id} {self.path}"
+
+
+class CounterStamp(models.Model):
+    """A token that changes whenever a family of counter rows changes, in the
+    writer's transaction: ``heads`` for :class:`BranchHeadFact`. Figures computed
+    from those rows may be kept in the cache under the token they were read with;
+    a committed change gives a new token, so a reader never gets a stale figure
+    (see docs/figures.md, "Bộ nhớ đệm số liệu chi hội trưởng")."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("dấu phiên bản số liệu")
+        verbose_name_plural = _("dấu phiên bản số liệu")
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"

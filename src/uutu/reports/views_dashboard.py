@@ -215,7 +215,13 @@ def _overdue(user, unit, today):
     cases = (
         Case.objects.restrict(user, PIPELINE_VIEW)
         .filter(status=Status.OPEN, due_on__lt=today)
-        .filter(Q(branch__path__startswith=unit.path) | Q(party_unit__path__startswith=unit.path))
+        # A unit's path lies in its own tree: a Hội unit holds the cases of its chi
+        # hội, a Party unit those of its chi bộ (one join, no OR across both trees).
+        .filter(
+            Q(branch__path__startswith=unit.path)
+            if unit.tree == Tree.HOI
+            else Q(party_unit__path__startswith=unit.path)
+        )
     )
     count = cases.count()
     shown = list(
