@@ -13,8 +13,11 @@ Both readers stream: only one row is in memory at a time.
 """
 
 import codecs
+import contextlib
 import csv
 import datetime
+import marshal
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -288,6 +291,146 @@ def _estimate_rows(wb, ws) -> int:
     except (AttributeError, KeyError):
         return 0
     return size // 300  # about 300 bytes of XML per row of ten cells
+
+
+# --- the rows of a checked file, kept for its commit --------------------------------
+#
+# The preview reads the whole file; the commit reads it again. Parsing a sheet's XML
+# costs more than everything else the commit does per row, so the preview keeps what
+# the reader gave (header and rows, values exactly as read) in a file beside the
+# upload, and the commit reads that instead. It is the reader's output only: every
+# row is still matched and checked again at the commit. The file is written with
+# ``marshal`` (plain values only; dates and times are tagged tuples, which no cell
+# holds), one chunk of rows per record, and is trusted only when its header names
+# the stored upload's size and modification time and its end marker is there.
+
+_CACHE_MAGIC = "uutu-rows-1"
+_CACHE_CHUNK = 1000
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _encode(value):
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is datetime.datetime and value.tzinfo is None:
+        return ("dt", value.toordinal(), value.hour, value.minute, value.second, value.microsecond)
+    if t is datetime.date:
+        return ("d", value.toordinal())
+    if t is datetime.time and value.tzinfo is None:
+        return ("t", value.hour, value.minute, value.second, value.microsecond)
+    if t is datetime.timedelta:
+        return ("td", value.days, value.seconds, value.microseconds)
+    raise TypeError(t)
+
+
+def _decode(value):
+    kind = value[0]
+    if kind == "dt":
+        day = datetime.date.fromordinal(value[1])
+        return datetime.datetime(day.year, day.month, day.day, *value[2:])
+    if kind == "d":
+        return datetime.date.fromordinal(value[1])
+    if kind == "t":
+        return datetime.time(*value[1:])
+    return datetime.timedelta(*value[1:])
+
+
+def _source_stamp(source: Path) -> list:
+    st = source.stat()
+    return [_CACHE_MAGIC, source.name, st.st_size, st.st_mtime_ns]
+
+
+def cache_rows(table: Table, source: Path, target: Path) -> Table:
+    """``table`` with its rows also written to ``target`` as they are read. The file
+    appears (atomically) only once every row was read; a value of an unexpected type
+    or a write error just leaves no file."""
+    tmp = target.with_name(target.name + ".part")
+    try:
+        fh = open(tmp, "wb")  # noqa: SIM115 - closed below or by Table.close
+        marshal.dump([*_source_stamp(source), table.header, table.total, table.encoding], fh)
+    except OSError:
+        return table
+    rows = table.rows
+
+    def recorded():
+        ok, chunk = True, []
+        try:
+            for number, values in rows:
+                if ok:
+                    try:
+                        chunk.append(
+                            (number, [v if type(v) in _PLAIN else _encode(v) for v in values])
+                        )
+                    except TypeError:
+                        ok = False
+                    if len(chunk) >= _CACHE_CHUNK:
+                        try:
+                            marshal.dump(chunk, fh)
+                        except (OSError, ValueError):
+                            ok = False
+                        chunk = []
+                yield number, values
+            if ok:
+                marshal.dump(chunk, fh)
+                marshal.dump(None, fh)  # the end marker
+                fh.close()
+                os.replace(tmp, target)
+        except OSError:
+            ok = False
+        finally:
+            if not fh.closed:
+                fh.close()
+            if not ok or tmp.exists():
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+
+    inner = getattr(table, "_close", None)
+
+    def close():
+        if inner:
+            inner()
+        if not fh.closed:  # not read to its end: no file
+            fh.close()
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    table.rows = recorded()
+    table._close = close
+    return table
+
+
+def cached_table(source: Path, target: Path) -> Table | None:
+    """The table :func:`cache_rows` kept for ``source``, or None when there is none
+    (or it is not for this file)."""
+    try:
+        fh = open(target, "rb")  # noqa: SIM115 - closed by Table.close
+    except OSError:
+        return None
+    try:
+        head = marshal.load(fh)
+        if head[:4] != _source_stamp(source):
+            fh.close()
+            return None
+        header, total, encoding = head[4:]
+    except (OSError, EOFError, ValueError, TypeError):
+        fh.close()
+        return None
+
+    def rows():
+        try:
+            while (chunk := marshal.load(fh)) is not None:
+                for number, values in chunk:
+                    for i, v in enumerate(values):
+                        if type(v) is tuple:
+                            values[i] = _decode(v)
+                    yield number, values
+        except (EOFError, ValueError) as exc:
+            raise ReadError("Không đọc được tệp: hãy tải tệp lên lại.") from exc
+
+    table = Table(header=header, rows=rows(), total=total, encoding=encoding)
+    table._close = fh.close
+    return table
 
 
 def open_table(path: Path, file_format: str) -> Table:

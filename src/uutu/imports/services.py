@@ -31,27 +31,34 @@ upload, so the page can show a progress bar while the transaction is open.
 import contextlib
 import copy
 import datetime
+import functools
+import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from openpyxl import Workbook
 
 from uutu.accounts import permissions
 from uutu.core import audit, context
+from uutu.core import text as text_utils
 from uutu.core.exports import add_sheet, save
 from uutu.core.models import AuditEntry
 from uutu.core.text import fold, normalize_name
 from uutu.orgs.models import Tree, Unit
 from uutu.people import services as people_services
-from uutu.people.models import Party, Person
+from uutu.people.models import Membership, Party, PartyStatusPeriod, Person
 from uutu.people.reference import EDUCATION_CHOICES, ETHNIC_GROUPS, RELIGION_CHOICES
 from uutu.pipeline import services as pipeline_services
 from uutu.pipeline.models import STEP_ORDER, AwarenessClass, Case, Enrolment, Status, Step
@@ -61,6 +68,8 @@ from .models import Status as ImportStatus
 from .readers import (
     CellError,
     ReadError,
+    cache_rows,
+    cached_table,
     is_blank,
     open_table,
     parse_bool,
@@ -609,6 +618,28 @@ def _validation_messages(exc: ValidationError, field_columns: dict) -> list[tupl
     return out
 
 
+_PARSED = "\0parsed"  # where a row's cells keep its parsed name and CCCD
+
+
+def _among(column: str, values) -> RawSQL:
+    """``<column> IN values`` for Person, with the values as one parameter (an array
+    on PostgreSQL, a JSON list on SQLite): Django's ``__in`` handles each of a
+    chunk's thousand values one by one, which costs more than the query."""
+    values = sorted(values)
+    conn = connections[router.db_for_read(Person)]
+    qn = conn.ops.quote_name
+    ref = f"{qn(Person._meta.db_table)}.{qn(Person._meta.get_field(column).column)}"
+    if conn.vendor == "postgresql":
+        return RawSQL(f"{ref} = ANY(%s)", (values,), output_field=BooleanField())
+    if conn.vendor == "sqlite":
+        return RawSQL(
+            f"{ref} IN (SELECT value FROM json_each(%s))",
+            (json.dumps(values),),
+            output_field=BooleanField(),
+        )
+    return Q(**{f"{column}__in": values})
+
+
 class BaseImporter:
     kind: str
     columns: list[Column]
@@ -620,31 +651,60 @@ class BaseImporter:
         self.seen: dict = {}
         self._cccd_cache: dict | None = None
         self._name_cache: dict | None = None
+        self._folded: dict[str, str] = {}  # name → fold(name), for the current chunk
+        self._labels = {c.key: c.label for c in self.columns}
         self.lock = False  # while committing: lock the matched members' rows
 
-    def _people(self):
-        qs = Person.objects.select_related("branch")
-        return qs.select_for_update(of=("self",)) if self.lock else qs
+    def _people(self, *conditions, **filters) -> list:
+        """The members matching, each with her chi hội, in two queries: a plain
+        query on people_person (so the planner answers it from the CCCD or name
+        index, whatever its estimates of the units table) and the chi hội by id."""
+        qs = Person.objects.filter(*conditions, **filters).order_by()
+        if self.lock:
+            qs = qs.select_for_update()
+        people = list(qs)
+        units = Unit.objects.in_bulk({p.branch_id for p in people})
+        cache = Person.branch.field.set_cached_value
+        for person in people:
+            cache(person, units[person.branch_id])
+        return people
+
+    def fold_name(self, name: str) -> str:
+        """``fold(name)``, computed once per row (the duplicate check, the match and
+        the twin check all need it)."""
+        folded = self._folded.get(name)
+        if folded is None:
+            folded = self._folded[name] = fold(name)
+        return folded
 
     def prefetch(self, chunk: list[dict]) -> None:
         """Load the members a chunk of rows may be about in two queries instead of
-        two per row. Rows in one file never refer to the same member (duplicates
-        are errors), so what the chunk writes cannot change another row's match."""
-        cccds, names = set(), set()
+        two per row: by CCCD, and by folded name within the chi hội the rows name
+        (a name + birth date match is always within the row's chi hội, so members
+        of the same name elsewhere are not loaded). Rows in one file never refer to
+        the same member (duplicates are errors), so what the chunk writes cannot
+        change another row's match."""
+        cccds, names, branches = set(), set(), set()
+        self._folded = {}
         for cells in chunk:
-            try:
-                cccd = parse_cccd(cells.get("cccd"))
-            except CellError:
-                cccd = ""
+            name, cccd, _error = self._name_and_cccd(cells)
             if cccd:
                 cccds.add(cccd)
-            name = fold(normalize_name(text(cells.get("full_name"))))
             if name:
-                names.add(name)
-        self._cccd_cache = {p.cccd: p for p in self._people().filter(cccd__in=cccds)}
+                names.add(self.fold_name(name))
+            branch_name = text(cells.get("branch"))
+            if branch_name:
+                with contextlib.suppress(CellError):
+                    branches.add(self.units.resolve(branch_name, text(cells.get("commune"))).pk)
+        self._cccd_cache = {p.cccd: p for p in self._people(_among("cccd", cccds))} if cccds else {}
         self._name_cache = {}
-        for p in self._people().filter(search_name__in=names, archived_at__isnull=True):
-            self._name_cache.setdefault((p.search_name, p.birth_date, p.branch_id), []).append(p)
+        if names and branches:
+            found = self._people(
+                _among("search_name", names), branch_id__in=branches, archived_at__isnull=True
+            )
+            for p in found:
+                key = (p.search_name, p.birth_date, p.branch_id)
+                self._name_cache.setdefault(key, []).append(p)
 
     def _person_by_cccd(self, cccd):
         if self._cccd_cache is not None:
@@ -661,7 +721,7 @@ class BaseImporter:
         )
 
     def label(self, key):
-        return next(c.label for c in self.columns if c.key == key)
+        return self._labels[key]
 
     def _date(self, plan, cells, key, required=False):
         label = self.label(key)
@@ -674,17 +734,27 @@ class BaseImporter:
             plan.error(label, f"vui lòng ghi {label.lower()}.")
         return value
 
+    @staticmethod
+    def _name_and_cccd(cells) -> tuple[str, str, str | None]:
+        """The row's name and CCCD as parsed (and the CCCD cell's error), worked out
+        once: the prefetch needs them before the row is planned."""
+        parsed = cells.get(_PARSED)
+        if parsed is None:
+            try:
+                cccd, error = parse_cccd(cells.get("cccd")), None
+            except CellError as exc:
+                cccd, error = "", str(exc)
+            parsed = cells[_PARSED] = (normalize_name(text(cells.get("full_name"))), cccd, error)
+        return parsed
+
     def _identity(self, plan, cells):
         """Name, birth date, CCCD and chi hội of the row, or None on an error."""
-        name = normalize_name(text(cells.get("full_name")))
+        name, cccd, cccd_error = self._name_and_cccd(cells)
         if not name:
             plan.error(self.label("full_name"), "vui lòng ghi họ và tên.")
         birth = self._date(plan, cells, "birth_date", required=True)
-        try:
-            cccd = parse_cccd(cells.get("cccd"))
-        except CellError as exc:
-            plan.error(self.label("cccd"), str(exc))
-            cccd = ""
+        if cccd_error:
+            plan.error(self.label("cccd"), cccd_error)
         if cccd and (not cccd.isdigit() or len(cccd) != 12):
             plan.error(self.label("cccd"), f"“{cccd}”: số CCCD phải gồm đúng 12 chữ số.")
         branch = None
@@ -703,7 +773,12 @@ class BaseImporter:
         if cccd:
             keys.append((("cccd", cccd), "cùng số CCCD"))
         if name and birth and branch:
-            keys.append((("nb", fold(name), birth, branch.pk), "cùng họ tên, ngày sinh và chi hội"))
+            keys.append(
+                (
+                    ("nb", self.fold_name(name), birth, branch.pk),
+                    "cùng họ tên, ngày sinh và chi hội",
+                )
+            )
         for key, why in keys:
             first = self.seen.get(key)
             if first is not None:
@@ -738,7 +813,7 @@ class BaseImporter:
                     )
                     return None
                 return person
-        twins = self._people_by_name(fold(name), birth, branch)
+        twins = self._people_by_name(self.fold_name(name), birth, branch)
         if len(twins) > 1:
             plan.error(
                 "",
@@ -759,44 +834,150 @@ class BaseImporter:
         return None
 
 
-def insert_rows(objs: list, *, returning_pk: bool = False) -> None:
-    """``bulk_create`` for the import's hot path: the same rows and values (each
-    field's own ``pre_save`` and ``get_db_prep_save``, so ``auto_now_add`` and
-    every conversion apply), in multi-row INSERTs built once per batch instead of
-    through the ORM's SQL compiler, which costs more than the database itself
-    here. With ``returning_pk`` the new ids are set on ``objs`` (RETURNING, as
-    ``bulk_create`` does on SQLite and PostgreSQL). No signals are sent, as with
-    ``bulk_create``."""
-    if not objs:
-        return
-    model = type(objs[0])
-    conn = connections[router.db_for_write(model)]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    pk = model._meta.pk
-    qn = conn.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    limit = 999 if conn.vendor == "sqlite" else 65535  # bound parameters per statement
-    size = max(1, limit // len(fields))
-    returning = f" RETURNING {qn(pk.column)}" if returning_pk else ""
-    with conn.cursor() as cursor:
-        for start in range(0, len(objs), size):
-            batch = objs[start : start + size]
-            params = []
-            for obj in batch:
-                for field in fields:
-                    params.append(field.get_db_prep_save(field.pre_save(obj, True), conn))
-            sql = (
-                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "
-                + ", ".join([row] * len(batch))
-                + returning
+# --- writing rows in bulk ---------------------------------------------------------
+
+
+class RowWriter:
+    """Plain rows (values by attname, in the order of ``attnames``) into one
+    model's table, inside the caller's transaction, without model instances or the
+    ORM's SQL compiler (which cost more than the database itself here).
+
+    On PostgreSQL the rows go through ``COPY … FROM STDIN`` (psycopg 3), and new ids
+    are taken from the table's sequence first when the caller needs them; on other
+    databases (SQLite) through multi-row INSERTs with each field's
+    ``get_db_prep_save``, ids by RETURNING. The values are the model's: the caller
+    gives every column that has no plain default (``defaults`` fills the rest
+    from the fields' own defaults). No signals are sent, as with ``bulk_create``."""
+
+    def __init__(self, model, attnames: list[str]):
+        self.model = model
+        self.conn = connections[router.db_for_write(model)]
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        self.fields = [by_attname[a] for a in attnames]
+        self.pk = model._meta.pk
+        self.copy = self.conn.vendor == "postgresql"
+        self.json = [i for i, f in enumerate(self.fields) if f.get_internal_type() == "JSONField"]
+
+    def _log(self, sql: str, started: float) -> None:
+        if self.conn.queries_logged:  # keeps query counts (tests, debug toolbar) honest
+            self.conn.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+    def new_ids(self, n: int) -> list[int]:
+        """``n`` ids from the table's own sequence (PostgreSQL)."""
+        qn = self.conn.ops.quote_name
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [qn(self.model._meta.db_table), self.pk.column, n],
             )
-            cursor.execute(sql, params)
-            if returning_pk:
-                for obj, (value,) in zip(batch, cursor.fetchall(), strict=True):
-                    setattr(obj, pk.attname, value)
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, conn.alias
+            return [i for (i,) in cursor.fetchall()]
+
+    def write(self, rows: list[list], *, returning_pk: bool = False) -> list[int] | None:
+        """Insert ``rows``; with ``returning_pk`` return their new ids, in order."""
+        if not rows:
+            return [] if returning_pk else None
+        if self.copy:
+            return self._copy(rows, returning_pk)
+        return self._insert(rows, returning_pk)
+
+    def _copy(self, rows, returning_pk):
+        qn = self.conn.ops.quote_name
+        fields = self.fields
+        ids = None
+        if returning_pk:
+            ids = self.new_ids(len(rows))
+            fields = [self.pk, *fields]
+        sql = (
+            f"COPY {qn(self.model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            "FROM STDIN"
+        )
+        started = time.monotonic()
+        with self.conn.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            write_row = copy.write_row
+            for n, row in enumerate(rows):
+                if self.json:
+                    row = list(row)
+                    for i in self.json:
+                        if row[i] is not None:
+                            row[i] = json.dumps(row[i])
+                write_row((ids[n], *row) if ids is not None else row)
+        self._log(sql, started)
+        return ids
+
+    def _insert(self, rows, returning_pk):
+        conn, qn = self.conn, self.conn.ops.quote_name
+        fields = self.fields
+        columns = ", ".join(qn(f.column) for f in fields)
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        limit = 999 if conn.vendor == "sqlite" else 65535  # bound parameters per statement
+        size = max(1, limit // len(fields))
+        returning = f" RETURNING {qn(self.pk.column)}" if returning_pk else ""
+        ids = [] if returning_pk else None
+        # get_db_prep_save, except where it gives the value back as it is: text,
+        # whole numbers, yes/no and NULL in fields of those kinds
+        preps = [(f.get_db_prep_save, _PLAIN_TYPES.get(f.get_internal_type(), ())) for f in fields]
+        with conn.cursor() as cursor:
+            for start in range(0, len(rows), size):
+                batch = rows[start : start + size]
+                params = []
+                append = params.append
+                for row in batch:
+                    for (prep, plain), v in zip(preps, row, strict=True):
+                        append(v if type(v) in plain else prep(v, conn))
+                sql = (
+                    f"INSERT INTO {qn(self.model._meta.db_table)} ({columns}) VALUES "
+                    + ", ".join([one] * len(batch))
+                    + returning
+                )
+                cursor.execute(sql, params)
+                if returning_pk:
+                    ids.extend(i for (i,) in cursor.fetchall())
+        return ids
+
+
+_NUMBER = (int, type(None))
+_PLAIN_TYPES = {
+    "CharField": (str, type(None)),
+    "TextField": (str, type(None)),
+    "BooleanField": (bool, type(None)),
+    "ForeignKey": _NUMBER,
+    "IntegerField": _NUMBER,
+    "BigIntegerField": _NUMBER,
+    "SmallIntegerField": _NUMBER,
+    "PositiveIntegerField": _NUMBER,
+    "PositiveSmallIntegerField": _NUMBER,
+    "AutoField": _NUMBER,
+    "BigAutoField": _NUMBER,
+}
+
+
+def _defaults(model, given) -> dict:
+    """The model's default for every concrete column not in ``given`` (not the pk)."""
+    return {
+        f.attname: f.get_default()
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.attname not in given
+    }
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_key(word: str) -> tuple[str, str]:
+    return text_utils._word_key(word)
+
+
+def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
+    """``core.text.name_fields`` with each word's sort code remembered: an import
+    repeats the same family, middle and given names thousands of times. The same
+    values (``tests/test_bulk_import.py`` compares them)."""
+    full = normalize_name(full_name)
+    family, middle, given = text_utils.split_full_name(full)
+    words = [given, *middle.split(" "), family] if middle else [given, family]
+    parts = []
+    for word in words:
+        if word:
+            primary, tones = _word_key(word)
+            parts.append(f"{primary}{text_utils._WORD_SEP}{tones}")
+    return full, family, middle, given, fold(full), "".join(parts)[:250]
 
 
 class PeopleImporter(BaseImporter):
@@ -807,31 +988,75 @@ class PeopleImporter(BaseImporter):
         super().__init__(user, **kwargs)
         self._may_add: dict = {}
         self._clean_cache: dict = {}  # (field, value) → result, emptied every chunk
+        self._codes: dict = {}  # (column, type, cell) → (value, error) of coded columns
+        self._name_columns: dict = {}  # name → name_fields(name), for the current chunk
+        fields = Person._meta.concrete_fields
+        self._slot = {f.attname: i for i, f in enumerate(fields)}
+        self._slot["branch"] = self._slot["branch_id"]
+        # Person(*values) is several times cheaper than Person(**fields); the defaults
+        # are those Person(**fields) would use (constants; see new_person()).
+        self._blank = (
+            None
+            if any(f.has_default() and callable(f.default) for f in fields)
+            else [f.get_default() for f in fields]
+        )
+        self._person_columns = [f.attname for f in fields if not f.primary_key]
 
     def prefetch(self, chunk: list[dict]) -> None:
         self._clean_cache.clear()
+        self._name_columns = {}
+        if len(self._codes) > 10_000:
+            self._codes.clear()
         super().prefetch(chunk)
+
+    def fold_name(self, name: str) -> str:
+        """While committing, the name columns of a new member are needed too:
+        ``name_fields`` gives them and the folded name at once."""
+        if not self.lock:
+            return super().fold_name(name)
+        folded = self._folded.get(name)
+        if folded is None:
+            columns = self._name_columns[name] = name_fields(name)
+            folded = columns[4] if columns[0] == name else fold(name)
+            self._folded[name] = folded
+        return folded
+
+    def _coded(self, key, raw, parse):
+        """``parse(raw)`` → (value, error message), remembered: the coded columns
+        (ethnic group, religion, education, yes/no) repeat a few values."""
+        memo = (key, type(raw), raw)
+        result = self._codes.get(memo)
+        if result is None:
+            try:
+                result = (parse(raw), None)
+            except CellError as exc:
+                result = (None, str(exc))
+            self._codes[memo] = result
+        return result
+
+    def _ethnicity(self, raw):
+        code = ETHNICITY_INDEX.get(re.sub(r"[^a-z0-9]", "", fold(text(raw))))
+        if code is None:
+            raise CellError(f"“{text(raw)}” không có trong danh mục 54 dân tộc Việt Nam.")
+        return code
 
     def _optional_fields(self, plan, cells) -> dict:
         """The optional fields given in the row (a blank cell leaves a value as it is)."""
         out = {}
         raw = cells.get("ethnicity")
         if not is_blank(raw):
-            key = re.sub(r"[^a-z0-9]", "", fold(text(raw)))
-            if key in ETHNICITY_INDEX:
-                out["ethnicity"] = ETHNICITY_INDEX[key]
+            value, error = self._coded("ethnicity", raw, self._ethnicity)
+            if error:
+                plan.error(self.label("ethnicity"), error)
             else:
-                plan.error(
-                    self.label("ethnicity"),
-                    f"“{text(raw)}” không có trong danh mục 54 dân tộc Việt Nam.",
-                )
+                out["ethnicity"] = value
         for key, index, what in (
             ("religion", RELIGION_INDEX, "tôn giáo"),
             ("education", EDUCATION_INDEX, "trình độ học vấn"),
         ):
             raw = cells.get(key)
             if not is_blank(raw):
-                code = index.get(_header_key(text(raw)))
+                code, _error = self._coded(key, raw, lambda r, i=index: i.get(_header_key(text(r))))
                 if code is None:
                     plan.error(self.label(key), f"“{text(raw)}” không phải là {what} hợp lệ.")
                 else:
@@ -845,14 +1070,30 @@ class PeopleImporter(BaseImporter):
         if joined:
             out["joined_hoi_on"] = joined
         for key in ("working_away", "is_core_member", "is_exemplar"):
-            try:
-                value = parse_bool(cells.get(key), self.label(key))
-            except CellError as exc:
-                plan.error(self.label(key), str(exc))
-            else:
-                if value is not None:
-                    out[key] = value
+            raw = cells.get(key)
+            if raw is None:
+                continue
+            label = self.label(key)
+            value, error = self._coded(key, raw, lambda r, label=label: parse_bool(r, label))
+            if error:
+                plan.error(label, error)
+            elif value is not None:
+                out[key] = value
         return out
+
+    def _new_person(self, branch, fields: dict) -> Person:
+        """``people.services.new_person(branch, **fields)``, built positionally."""
+        if self._blank is None:
+            return people_services.new_person(branch, **fields)
+        values = self._blank.copy()
+        slot = self._slot
+        for key, value in fields.items():
+            values[slot[key]] = value
+        values[slot["branch_id"]] = branch.pk
+        person = Person(*values)
+        Person.branch.field.set_cached_value(person, branch)
+        person.full_name = (person.full_name or "").strip()
+        return person
 
     def plan(self, number: int, cells: dict) -> RowPlan:
         plan = RowPlan(number)
@@ -867,7 +1108,7 @@ class PeopleImporter(BaseImporter):
         if cccd:
             fields["cccd"] = cccd
         if person is None:
-            candidate = people_services.new_person(branch, **fields)
+            candidate = self._new_person(branch, fields)
             plan.action = CREATE
             plan.data = {"branch": branch, "fields": fields, "candidate": candidate}
         else:
@@ -896,7 +1137,8 @@ class PeopleImporter(BaseImporter):
     def _validate(self, candidate) -> dict:
         """``people.services.validate_person`` without a query per row: the field
         rules, then the CCCD clash and the twin check against the members the chunk
-        prefetched (every member with one of the chunk's CCCDs or names)."""
+        prefetched (every member with one of the chunk's CCCDs, and every member of
+        the chunk's chi hội with one of its names)."""
         if self._cccd_cache is None or self._name_cache is None:
             try:
                 people_services.validate_person(candidate)
@@ -911,46 +1153,63 @@ class PeopleImporter(BaseImporter):
                     people_services.cccd_clash_message(candidate.cccd)
                 )
         if candidate.full_name and candidate.birth_date and candidate.branch_id:
-            key = (fold(candidate.full_name), candidate.birth_date, candidate.branch_id)
+            key = (self.fold_name(candidate.full_name), candidate.birth_date, candidate.branch_id)
             if any(p.pk != candidate.pk for p in self._name_cache.get(key, ())):
                 errors.setdefault("full_name", []).append(people_services.TWIN_MESSAGE)
         return errors
 
+    def _check_may_add(self, creates) -> None:
+        for plan in creates:
+            branch = plan.data["branch"]
+            if branch.pk not in self._may_add:
+                self._may_add[branch.pk] = permissions.can(self.user, "people.add", branch)
+            if not self._may_add[branch.pk]:
+                raise RowFailure(
+                    [
+                        _error(
+                            plan.number,
+                            "",
+                            "Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn.",
+                        )
+                    ]
+                )
+
     def apply_bulk(self, plans: list[RowPlan]) -> None:
-        """Write a chunk of checked rows in a few statements: the same rows, history
-        and audit entries as ``create_person`` / ``update_person`` row by row."""
+        """Write a chunk of checked rows in a few statements (COPY on PostgreSQL): the
+        same rows, history and audit entries as ``create_person`` / ``update_person``
+        row by row."""
         creates = [p for p in plans if p.action == CREATE]
         updates = [p for p in plans if p.action == UPDATE]
-        entries = []
+        now = timezone.now()
+        audits = AuditRows(self.user, now)
         if creates:
-            for plan in creates:
-                branch = plan.data["branch"]
-                if branch.pk not in self._may_add:
-                    self._may_add[branch.pk] = permissions.can(self.user, "people.add", branch)
-                if not self._may_add[branch.pk]:
-                    raise RowFailure(
-                        [
-                            _error(
-                                plan.number,
-                                "",
-                                "Không thể lưu: bản ghi sẽ nằm ngoài phạm vi quản lý của bạn.",
-                            )
-                        ]
-                    )
-            people = [p.data["candidate"].derive_fields() for p in creates]
-            insert_rows(people, returning_pk=True)
-            history = [people_services.initial_history(person) for person in people]
-            insert_rows([m for m, _p in history])
-            insert_rows([p for _m, p in history])
-            entries += [
-                audit.entry(
-                    "people.person.created", person, after=audit.snapshot(person), user=self.user
-                )
-                for person in people
-            ]
+            self._check_may_add(creates)
+            people = [p.data["candidate"] for p in creates]
+            rows = []
+            columns = self._person_columns
+            for person in people:
+                # Person.derive_fields(), with the sort codes remembered (name_fields)
+                (
+                    person.full_name,
+                    person.family_name,
+                    person.middle_name,
+                    person.given_name,
+                    person.search_name,
+                    person.sort_key,
+                ) = self._name_columns.get(person.full_name) or name_fields(person.full_name)
+                if person.cccd == "":
+                    person.cccd = None
+                person.created_at = person.updated_at = now  # auto_now_add, auto_now
+                rows.append([getattr(person, a) for a in columns])
+            ids = RowWriter(Person, columns).write(rows, returning_pk=True)
+            alias = router.db_for_write(Person)
+            for person, pk in zip(people, ids, strict=True):
+                person.id = pk
+                person._state.adding, person._state.db = False, alias
+            self._write_history(people)
+            audits.created(people)
         if updates:
             changed, names = [], {"updated_at"}
-            now = timezone.now()
             for plan in updates:
                 person = plan.data["person"]
                 before = audit.snapshot(person)
@@ -963,7 +1222,7 @@ class PeopleImporter(BaseImporter):
                 changed.append(person)
                 after = audit.snapshot(person)
                 if before != after:
-                    entries.append(
+                    audits.add(
                         audit.entry(
                             "people.person.updated",
                             person,
@@ -973,7 +1232,22 @@ class PeopleImporter(BaseImporter):
                         )
                     )
             Person.objects.bulk_update(changed, sorted(names))
-        AuditEntry.objects.bulk_create(entries)
+        audits.write()
+
+    def _write_history(self, people) -> None:
+        """Each new member's first Membership and PartyStatusPeriod
+        (``people.services.initial_history_values``)."""
+        memberships, periods = [], []
+        for person in people:
+            membership, period = people_services.initial_history_values(person)
+            memberships.append((person.pk, membership))
+            periods.append((person.pk, period))
+        for model, values in ((Membership, memberships), (PartyStatusPeriod, periods)):
+            given = list(values[0][1])
+            defaults = _defaults(model, ["person_id", *given])
+            attnames = ["person_id", *given, *defaults]
+            rest = tuple(defaults.values())
+            RowWriter(model, attnames).write([(pk, *v.values(), *rest) for pk, v in values])
 
     def apply(self, plan: RowPlan):
         if plan.action == CREATE:
@@ -984,6 +1258,79 @@ class PeopleImporter(BaseImporter):
             people_services.update_person(
                 plan.data["person"], actor=self.user, **plan.data["fields"]
             )
+
+
+_AUDIT_OBJECT_FIELDS = ("content_type_id", "object_id", "object_repr", "unit_id")
+
+
+class AuditRows:
+    """The audit rows of a chunk, written at once (``core.audit.entry`` as the
+    model). A new member's row is ``audit.entry("people.person.created", person,
+    after=audit.snapshot(person))``; rather than an AuditEntry per member, the
+    first one is built by ``audit.entry`` and the others from it, changing only what
+    depends on the member (its id, name, chi hội, snapshot). Should ``audit.entry``
+    ever differ from that for the first member, every row is built by it."""
+
+    def __init__(self, user, now):
+        self.user = user
+        self.now = now
+        self.attnames = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+        self.rows: list[list] = []
+
+    def add(self, entry) -> None:
+        entry.created_at = self.now  # auto_now_add
+        self.rows.append([getattr(entry, a) for a in self.attnames])
+
+    def created(self, people) -> None:
+        action = "people.person.created"
+        first = people[0]
+        sample = audit.entry(action, first, after=_snapshot(first), user=self.user)
+        ct = ContentType.objects.get_for_model(Person)
+        expected = (ct.pk, str(first.pk), str(first)[:255], first.branch_id)
+        if tuple(getattr(sample, a) for a in _AUDIT_OBJECT_FIELDS) != expected or sample.before:
+            for person in people:
+                self.add(audit.entry(action, person, after=_snapshot(person), user=self.user))
+            return
+        self.add(sample)
+        template = self.rows[-1]
+        slot = {a: i for i, a in enumerate(self.attnames)}
+        i_ct, i_id, i_repr, i_unit, i_after = (slot[a] for a in (*_AUDIT_OBJECT_FIELDS, "after"))
+        for person in people[1:]:
+            row = template.copy()
+            row[i_ct], row[i_id], row[i_repr], row[i_unit] = (
+                ct.pk,
+                str(person.pk),
+                str(person)[:255],
+                person.branch_id,
+            )
+            row[i_after] = _snapshot(person)
+            self.rows.append(row)
+
+    def write(self) -> None:
+        RowWriter(AuditEntry, self.attnames).write(self.rows)
+        self.rows = []
+
+
+_SNAPSHOT_FIELDS: list | None = None
+
+
+def _snapshot(person: Person) -> dict:
+    """``audit.snapshot(person)`` with its field list worked out once."""
+    global _SNAPSHOT_FIELDS
+    if _SNAPSHOT_FIELDS is None:
+        exclude = getattr(Person, "audit_exclude", ())
+        _SNAPSHOT_FIELDS = [
+            f.attname for f in Person._meta.concrete_fields if f.name not in exclude
+        ]
+    jsonable, plain, values = audit._jsonable, _JSON_PLAIN, person.__dict__
+    out = {}
+    for a in _SNAPSHOT_FIELDS:
+        value = values[a]
+        out[a] = value if type(value) in plain else jsonable(value)
+    return out
+
+
+_JSON_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 class CasesImporter(BaseImporter):
@@ -1378,6 +1725,16 @@ def clear_progress(imp: Import) -> None:
     _progress_path(imp).unlink(missing_ok=True)
 
 
+def rows_cache_path(imp: Import) -> Path:
+    """Where the preview keeps the rows it read, for the commit."""
+    return import_dir() / f"{imp.stored_name}.rows"
+
+
+def clear_rows_cache(imp: Import) -> None:
+    with contextlib.suppress(OSError):
+        rows_cache_path(imp).unlink(missing_ok=True)
+
+
 def percent(imp: Import) -> int:
     if imp.status in (ImportStatus.DONE, ImportStatus.READY, ImportStatus.INVALID):
         return 100
@@ -1437,19 +1794,28 @@ def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None 
     the services' own rule checks; the caller rolls the whole transaction back.
 
     The member import commits in bulk (see :func:`use_bulk`): each chunk of rows is
-    checked like the preview, with the same rules and messages, then written with
-    ``bulk_create`` / ``bulk_update``, its history and audit rows included."""
+    checked like the preview, with the same rules and messages, then written in a
+    few statements (COPY on PostgreSQL, see :class:`RowWriter`), its history and
+    audit rows included. The commit reads the rows the preview kept
+    (:func:`readers.cache_rows`) when they are there."""
     importer_class = IMPORTERS[imp.kind]
     bulk = use_bulk() if bulk is None else bulk
     bulk = bulk and apply and not trial and hasattr(importer_class, "apply_bulk")
     outcome = Outcome()
     importer = importer_class(imp.user, check=not apply or bulk)
     importer.lock = apply and not trial
-    try:
-        table = open_table(file_path(imp), imp.file_format)
-    except ReadError as exc:
-        outcome.add_errors([_error(1, "", str(exc))])
-        return outcome
+    source, kept = file_path(imp), rows_cache_path(imp)
+    # The preview keeps the rows it reads for the commit (readers.cache_rows); the
+    # commit reads those rather than parsing the file again, and checks every row.
+    table = cached_table(source, kept) if apply and not trial else None
+    if table is None:
+        try:
+            table = open_table(source, imp.file_format)
+        except ReadError as exc:
+            outcome.add_errors([_error(1, "", str(exc))])
+            return outcome
+        if not apply or trial:
+            table = cache_rows(table, source, kept)
     try:
         index, header_errors = map_header(table.header, importer.columns)
         if header_errors:
@@ -1556,6 +1922,7 @@ def run_validation(import_id: int) -> Import:
         imp.failure = "Lỗi hệ thống khi kiểm tra tệp. Hãy thử lại hoặc báo quản trị viên."
         imp.save()
         clear_progress(imp)
+        clear_rows_cache(imp)
         return imp
     imp.total_rows = outcome.total
     imp.to_create = outcome.counts[CREATE]
@@ -1565,6 +1932,8 @@ def run_validation(import_id: int) -> Import:
     imp.status = ImportStatus.INVALID if outcome.error_count else ImportStatus.READY
     imp.save()
     clear_progress(imp)
+    if imp.status != ImportStatus.READY:
+        clear_rows_cache(imp)
     return imp
 
 
@@ -1631,6 +2000,7 @@ def run_commit(import_id: int) -> Import:
     imp.finished_at = timezone.now()
     imp.save()
     clear_progress(imp)
+    clear_rows_cache(imp)
     return imp
 
 

@@ -37,36 +37,51 @@ def cccd_clash_message(cccd: str) -> str:
     return f"Số CCCD {cccd} đã có trong hệ thống (thuộc một hội viên khác)."
 
 
+_CLEAN_PLAN: dict = {}
+
+
+def _clean_plan(model) -> list:
+    """(field, attname, name, blank, empty values) of the fields ``clean_fields``
+    checks, worked out once per model."""
+    plan = _CLEAN_PLAN.get(model)
+    if plan is None:
+        plan = _CLEAN_PLAN[model] = [
+            (f, f.attname, f.name, f.blank, f.empty_values)
+            for f in model._meta.fields
+            if f.name != "branch" and not getattr(f, "generated", False)
+        ]
+    return plan
+
+
 def _clean_fields(person: Person, cache: dict) -> dict[str, list]:
     """``Model.clean_fields`` (what ``full_clean`` runs for a member, who has no
     ``clean()``), remembering each (field, value) result in ``cache``: a field's
     check depends on its value only, and an import repeats the same ethnic group,
     education or yes/no thousands of times."""
     errors: dict[str, list] = {}
-    for field in person._meta.fields:
-        if field.name == "branch":
+    values = person.__dict__
+    for field, attname, name, blank, empty in _clean_plan(type(person)):
+        raw = values[attname]
+        if blank and raw in empty:
             continue
-        raw = getattr(person, field.attname)
-        if field.blank and raw in field.empty_values:
-            continue
-        key = (field.attname, raw)
+        key = (attname, raw)
         try:
-            ok, result = cache[key]
-        except KeyError:
-            try:
-                ok, result = True, field.clean(raw, person)
-            except ValidationError as exc:
-                ok, result = False, exc.error_list
-            cache[key] = (ok, result)
+            hit = cache.get(key)
         except TypeError:  # an unhashable value: check it without the cache
+            key, hit = None, None
+        if hit is None:
             try:
-                ok, result = True, field.clean(raw, person)
+                hit = (True, field.clean(raw, person))
             except ValidationError as exc:
-                ok, result = False, exc.error_list
+                hit = (False, exc.error_list)
+            if key is not None:
+                cache[key] = hit
+        ok, result = hit
         if ok:
-            setattr(person, field.attname, result)
+            if result is not raw:
+                setattr(person, attname, result)
         else:
-            errors[field.name] = ValidationError(result).messages
+            errors[name] = ValidationError(result).messages
     return errors
 
 
@@ -141,14 +156,23 @@ def new_person(branch, **fields) -> Person:
     return person
 
 
-def initial_history(person: Person, on: datetime.date | None = None):
-    """The unsaved first :class:`Membership` and :class:`PartyStatusPeriod` of a new
-    member, from ``on`` (default: the day she joined the Hội, else today)."""
+def initial_history_values(person: Person, on: datetime.date | None = None):
+    """The field values (besides ``person``) of a new member's first
+    :class:`Membership` and :class:`PartyStatusPeriod`, from ``on`` (default: the
+    day she joined the Hội, else today). Bulk writers (the member import) insert
+    these as plain rows."""
     start = on or person.joined_hoi_on or datetime.date.today()
     return (
-        Membership(person=person, branch_id=person.branch_id, start=start, reason="Đăng ký"),
-        PartyStatusPeriod(person=person, status=person.party_status, start=start),
+        {"branch_id": person.branch_id, "start": start, "reason": "Đăng ký"},
+        {"status": person.party_status, "start": start},
     )
+
+
+def initial_history(person: Person, on: datetime.date | None = None):
+    """The unsaved first :class:`Membership` and :class:`PartyStatusPeriod` of a new
+    member (:func:`initial_history_values`)."""
+    membership, period = initial_history_values(person, on)
+    return Membership(person=person, **membership), PartyStatusPeriod(person=person, **period)
 
 
 def set_fields(person: Person, fields: dict, *, contact_only: bool = False) -> Person:

@@ -4,6 +4,7 @@ members, membership history, party-status rows and audit rows, in a number of
 queries that does not grow with the rows."""
 
 import datetime
+import os
 
 import pytest
 from django.db import transaction
@@ -237,3 +238,114 @@ def test_bulk_commit_reports_a_row_that_became_wrong(world, tmp_path, run_import
         "Dòng 3, cột Số CCCD: số CCCD 004161000001 đã có trong hệ thống (thuộc một hội viên khác)."
     ]
     assert not Person.objects.filter(full_name__startswith="Hà Thị").exists()
+
+
+NAMES = [
+    "Nguyễn Thị Hoa",
+    "  lê   thị hòa ",
+    "Phạm Thị Thu Hà",
+    "Vi Thị Lụa",
+    "Hoa",
+    "Đặng Thị Ngọc Ánh 000123",
+    "Tôn Nữ Thị Hoàng-Yến",
+    "ĐOÀN THỊ ỮNG",
+    "Hà Thị Một Hai Ba",
+    "Nguyễn " * 60 + "Thị Dài",
+    "",
+]
+
+
+def test_name_fields_are_those_of_the_registry():
+    """The import's name_fields (sort codes remembered per word) gives what
+    Person.derive_fields() stores."""
+    from uutu.core import text
+
+    for name in NAMES:
+        assert services.name_fields(name) == text.name_fields(name), name
+        assert services.name_fields(name) == text.name_fields(name), name  # from the cache
+
+
+def test_new_person_is_the_registrys_new_person(world):
+    importer = services.PeopleImporter(world.users["commune_a"])
+    fields = {
+        "full_name": "Hà Thị Một ",
+        "birth_date": datetime.date(1980, 1, 2),
+        "cccd": "004180000001",
+        "ethnicity": "Tày",
+        "is_core_member": True,
+    }
+    fast = importer._new_person(world.branch_a1, dict(fields))
+    slow = people_services.new_person(world.branch_a1, **fields)
+    keep = [f.attname for f in Person._meta.concrete_fields]
+    assert [getattr(fast, a) for a in keep] == [getattr(slow, a) for a in keep]
+    assert fast.branch is world.branch_a1 and fast._state.adding
+
+
+def test_the_commit_reads_the_rows_the_preview_kept(world, tmp_path, run_import, settings):
+    """The preview keeps the rows it read beside the upload; the commit reads them
+    instead of the workbook (and still checks every row), then removes them."""
+    settings.IMPORT_BULK = True
+    user = world.users["commune_a"]
+    imp = run_import(user, P, xlsx(tmp_path / "a.xlsx", HEADER, rows_for(world, 5)[4:]))
+    assert imp.status == Status.READY and imp.to_create == 5
+    kept = services.rows_cache_path(imp)
+    assert kept.exists()
+    source = services.file_path(imp)
+    os_stat = source.stat()
+    # the upload is replaced by a file that no reader can open: the kept rows are used
+    source.write_bytes(b"x" * os_stat.st_size)
+    os.utime(source, ns=(os_stat.st_atime_ns, os_stat.st_mtime_ns))
+    assert services.queue_commit(imp)
+    imp = services.run_commit(imp.pk)
+    assert imp.status == Status.DONE and imp.created == 5, imp.failure
+    assert not kept.exists()
+
+
+def test_kept_rows_of_another_file_are_not_used(world, tmp_path, run_import, settings):
+    user = world.users["commune_a"]
+    imp = run_import(user, P, xlsx(tmp_path / "a.xlsx", HEADER, rows_for(world, 3)[4:]))
+    kept = services.rows_cache_path(imp)
+    other = run_import(user, P, xlsx(tmp_path / "b.xlsx", HEADER, rows_for(world, 6)[4:]))
+    services.rows_cache_path(other).replace(kept)  # rows of another upload
+    assert services.queue_commit(imp)
+    imp = services.run_commit(imp.pk)
+    assert imp.status == Status.DONE and imp.created == 3  # read from the workbook
+
+
+def test_kept_rows_keep_every_value(tmp_path):
+    from uutu.imports import readers
+
+    source = tmp_path / "upload.xlsx"
+    source.write_bytes(b"upload")
+    rows = [
+        (2, ["Nguyễn Thị Hoa", datetime.datetime(1990, 5, 17), 1192002222, 3.5, True, None]),
+        (4, [datetime.date(2001, 2, 3), datetime.time(7, 30), datetime.timedelta(days=2), ""]),
+    ]
+    table = readers.Table(header=["A", "B"], rows=iter(rows), total=2, encoding="xlsx")
+    table = readers.cache_rows(table, source, tmp_path / "kept")
+    assert list(table.rows) == rows
+    table.close()
+    again = readers.cached_table(source, tmp_path / "kept")
+    assert (again.header, again.total, list(again.rows)) == (["A", "B"], 2, rows)
+    again.close()
+    # a table not read to its end leaves nothing
+    table = readers.Table(header=["A"], rows=iter(rows), total=2)
+    table = readers.cache_rows(table, source, tmp_path / "half")
+    next(table.rows)
+    table.close()
+    assert readers.cached_table(source, tmp_path / "half") is None
+    assert not (tmp_path / "half.part").exists()
+
+
+def test_initial_history_is_built_from_its_values(world):
+    person = people_services.new_person(
+        world.branch_a1, full_name="Hà Thị Một", birth_date=datetime.date(1980, 1, 2)
+    )
+    membership, period = people_services.initial_history(person)
+    values = people_services.initial_history_values(person)
+    assert (membership.branch_id, membership.start, membership.reason) == (
+        values[0]["branch_id"],
+        values[0]["start"],
+        values[0]["reason"],
+    )
+    assert (period.status, period.start) == (values[1]["status"], values[1]["start"])

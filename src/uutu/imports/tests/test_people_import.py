@@ -241,7 +241,7 @@ def test_a_failure_halfway_through_the_commit_leaves_the_database_unchanged(
     people, audits = Person.objects.count(), AuditEntry.objects.count()
     # Row by row: the third create_person fails. In bulk: the chunk's members are
     # inserted, then building the third one's history fails.
-    name = "initial_history" if bulk else "create_person"
+    name = "initial_history_values" if bulk else "create_person"
     real = getattr(services.people_services, name)
     calls = []
 
