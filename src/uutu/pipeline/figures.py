@@ -132,8 +132,13 @@ def event_figures(
     if scope.current and span and unit.tree == Tree.HOI:
         # The unit's rows and its direct children's (an IN over the unit and its
         # children: each is an index range on the counters, never a subtree scan).
-        units = Unit.objects.filter(Q(pk=unit.pk) | Q(parent_id=unit.pk)) if by_child else None
-        which = Q(unit_id__in=units.values("pk")) if by_child else Q(unit_id=unit.pk)
+        # The children's ids are read first: inside one query the planner chose a
+        # scan of every unit for the OR (120 ms for a province).
+        if by_child:
+            kids = list(Unit.objects.filter(parent_id=unit.pk).values_list("pk", flat=True))
+            which = Q(unit_id__in=[unit.pk, *kids])
+        else:
+            which = Q(unit_id=unit.pk)
         rows = (
             FigureCount.objects.filter(which, month__range=span, step__in=steps)
             .exclude(n=0)
