@@ -8,6 +8,9 @@ search, and above the cap the page says "hơn 10.000" and offers the first
 ``cap / per_page`` pages; the user narrows the list with the search or a filter.
 """
 
+from collections.abc import Sequence
+from operator import itemgetter
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
@@ -27,6 +30,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def _capped_count(self) -> int:
         qs = self.object_list
+        if isinstance(qs, OrderedRows):
+            return len(qs)
         if hasattr(qs, "order_by"):
             # The order is irrelevant to a count; dropping it lets the database
             # stop after cap + 1 rows of any index.
@@ -54,18 +59,50 @@ def paginate(
     return paginator.get_page(request.GET.get("page"))
 
 
-def first_matches(queryset, cap: int = SEARCH_CAP):
-    """The rows of a search, at most ``cap`` of them, as a queryset by primary key
-    (to be ordered and paginated), and whether there were more.
+class OrderedRows(Sequence):
+    """Rows known by their ids in display order (a search's first matches, sorted
+    in Python): its length is the number of ids, and a slice (a page) fetches only
+    those rows from ``queryset``, in that order. No count query, no sort in SQL."""
+
+    def __init__(self, queryset, ids: list):
+        self.queryset = queryset
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            ids = self.ids[index]
+            rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)}
+            return [rows[pk] for pk in ids if pk in rows]
+        return self[index : index + 1][0]
+
+
+def first_matches(queryset, order: tuple[str, ...], fetch=None, cap: int = SEARCH_CAP):
+    """The first ``cap`` rows of a search in the display ``order`` (field names,
+    "-" for descending, ending with a unique field), as :class:`OrderedRows`, and
+    whether there were more.
 
     Ordering all the matches of a common word ("lan": half a million members in the
     country) by name is what makes a search slow, and the name order is correlated
     with the name (the sort key starts with the given name), so walking the sort
     index until 50 rows match may read millions. Taking the first ``cap`` matches in
     no particular order lets the database stop early (a trigram index for rare
-    words, a scan that stops after ``cap`` hits for common ones); those are then
-    ordered by name. Above ``cap`` the list says "hơn 1.000" and asks for more words.
+    words, a scan that stops after ``cap`` hits for common ones); one query returns
+    their ids and order fields, they are sorted here, and a page reads only its own
+    rows from ``fetch`` (default: the model's rows, for ``select_related`` and
+    prefetches). Above ``cap`` the list says "hơn 1.000" and asks for more words.
     """
-    ids = list(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
-    more = len(ids) > cap
-    return queryset.model._default_manager.filter(pk__in=ids[:cap]), more
+    fields = [name.lstrip("-") for name in order]
+    rows = list(queryset.order_by().values_list("pk", *fields)[: cap + 1])
+    more = len(rows) > cap
+    rows = rows[:cap]
+    for position in range(len(order) - 1, -1, -1):  # stable sorts, last key first
+        rows.sort(key=itemgetter(position + 1), reverse=order[position].startswith("-"))
+    if fetch is None:
+        fetch = queryset.model._default_manager.all()
+    return OrderedRows(fetch, [row[0] for row in rows]), more

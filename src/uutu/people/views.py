@@ -96,15 +96,18 @@ def person_list(request):
         raise PermissionDenied
     form, people = filter_people(user, request.GET)
     more = False
-    if getattr(form, "cleaned_data", {}).get("q"):
-        people, more = first_matches(people)
-    people = (
-        people.select_related("branch", "branch__parent")
-        .prefetch_related(
+
+    def with_related(rows):
+        return rows.select_related("branch", "branch__parent").prefetch_related(
             Prefetch("positions", queryset=Position.objects.current(), to_attr="current_positions")
         )
-        .order_by("sort_key", "id")
-    )
+
+    if getattr(form, "cleaned_data", {}).get("q"):
+        people, more = first_matches(
+            people, ("sort_key", "id"), fetch=with_related(Person.objects.all())
+        )
+    else:
+        people = with_related(people).order_by("sort_key", "id")
     page = paginate(request, people, more=more)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
     return render(

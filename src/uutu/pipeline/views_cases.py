@@ -180,8 +180,9 @@ def case_list(request):
     more = False
     if getattr(form, "cleaned_data", {}).get("q", "").strip():
         # A search stops after the first matches instead of sorting all of them.
-        cases, more = first_matches(cases)
-        cases = cases.select_related(*CASE_RELATED).order_by("-updated_at", "-id")
+        cases, more = first_matches(
+            cases, ("-updated_at", "-id"), fetch=Case.objects.select_related(*CASE_RELATED)
+        )
     page = paginate(request, cases, more=more)
     today = datetime.date.today()
     soon = _deadline_limits(today)

@@ -193,3 +193,39 @@ def test_case_list_filters_by_unit_picker(world, login):
     client = login(world.users["province"])
     html = client.get("/phat-trien-dang/", {"unit": "Xã Bình Minh"}).content.decode()
     assert world.person_b1.full_name in html and world.person_a1.full_name not in html
+
+
+def test_search_pages_follow_the_database_order_without_a_count(
+    world, login, settings, django_assert_num_queries
+):
+    """The search's first matches are sorted in Python and each page reads only its
+    own rows: pages concatenated equal the database's ORDER BY sort_key, id of the
+    same matches, and a page costs the ids query and the page's rows (no COUNT)."""
+    from uutu.core.pagination import first_matches
+
+    _grow(world, branches=2, per_branch=9)
+    matches = Person.objects.search("thi").filter(archived_at__isnull=True)
+    expected = list(matches.order_by("sort_key", "id").values_list("pk", flat=True))
+    assert len(expected) > 10
+    with django_assert_num_queries(1):
+        rows, more = first_matches(matches, ("sort_key", "id"))
+    assert not more and len(rows) == len(expected) and rows.count() == len(expected)
+    with django_assert_num_queries(1):
+        page = rows[3:8]
+    assert [p.pk for p in page] == expected[3:8]
+    assert [p.pk for p in rows[0 : len(rows)]] == expected
+    # capped: the first cap matches (any), then ordered; "more" says there were more
+    capped, more = first_matches(matches, ("sort_key", "id"), cap=4)
+    assert more and len(capped) == 4
+    keys = [p.sort_key for p in capped[0:4]]
+    assert keys == sorted(keys)
+    # descending orders too (the case list: newest first)
+    newest, _more = first_matches(matches, ("-created_at", "-id"))
+    assert [p.pk for p in newest[0 : len(newest)]] == list(
+        matches.order_by("-created_at", "-id").values_list("pk", flat=True)
+    )
+    # the list page: one page of 5, the count said without a COUNT query
+    settings.PAGE_SIZE = 5
+    html = login(world.users["province"]).get("/hoi-vien/?q=thi&page=2").content.decode()
+    assert f"{len(expected)} hội viên" in html
+    assert html.count('class="fw-semibold" href="/hoi-vien/') == 5
