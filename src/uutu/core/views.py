@@ -3,29 +3,30 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 
 from uutu.accounts import permissions
 from uutu.orgs.models import Unit
-from uutu.people.models import Party, Person
+from uutu.people.models import MemberCount
 
 from .models import AuditEntry
 from .scoping import get_scoped_or_404
 
 
 def home(request):
-    """The start page: the user's scope and a few figures about it."""
+    """The start page: the user's scope and a few figures about it.
+
+    The member figures are a sum of the per-chi-hội counts (:class:`MemberCount`,
+    kept by triggers) of the branches in her ``people.view`` scope, so the page
+    never reads the members themselves; the units are one GROUP BY per level."""
     user = request.user
     context = {"assignments": permissions.all_assignments(user)}
     if permissions.has_any(user, "people.view"):
-        members = Person.objects.restrict(user, "people.view").current()
-        context["stats"] = members.aggregate(
-            total=Count("id"),
-            party=Count("id", filter=~Q(party_status__in=[Party.NONE, Party.LEFT])),
-            core=Count("id", filter=Q(is_core_member=True)),
-            exemplar=Count("id", filter=Q(is_exemplar=True)),
-            away=Count("id", filter=Q(working_away=True)),
+        counts = MemberCount.objects.restrict(user, "people.view")
+        context["stats"] = counts.aggregate(
+            **{f: Coalesce(Sum(f), 0) for f in ("total", "party", "core", "exemplar", "away")}
         )
     if permissions.has_any(user, "orgs.view"):
         context["units"] = (

@@ -284,3 +284,42 @@ class PartyStatusPeriod(models.Model):
 
     def __str__(self):
         return f"{self.person}: {self.get_status_display()}"
+
+
+class MemberCount(models.Model):
+    """How many current members one chi hội has, and how many of them are party
+    members (probationary or official), core members, exemplars and working away:
+    the home page sums these rows over the user's scope instead of counting the
+    members (20 million rows nationally).
+
+    Kept exact by database triggers on ``people_person`` (insert, update, delete;
+    the old and the new branch row), created by migration 0004 from the SQL in
+    :mod:`uutu.people.counts`. A trigger is the one place that sees every write:
+    the bulk import, ``QuerySet.update()``, ``bulk_create``, the demo loader and the
+    generator's COPY all bypass ``Person.save()``, so no signal or service could
+    keep these rows exact. ``counts.rebuild()`` recounts them from scratch and
+    ``manage.py verify`` checks them. A row may hold zeros after its members left.
+    """
+
+    scope_path = "branch__path"
+
+    branch = models.OneToOneField(
+        "orgs.Unit",
+        verbose_name=_("chi hội"),
+        on_delete=models.CASCADE,  # a derived row: it never keeps a unit alive
+        related_name="member_count",
+    )
+    total = models.IntegerField(_("hội viên"), default=0)
+    party = models.IntegerField(_("là đảng viên"), default=0)
+    core = models.IntegerField(_("nòng cốt"), default=0)
+    exemplar = models.IntegerField(_("gương điển hình"), default=0)
+    away = models.IntegerField(_("đi làm ăn xa"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("số hội viên của chi hội")
+        verbose_name_plural = _("số hội viên của chi hội")
+
+    def __str__(self):
+        return f"{self.branch_id}: {self.total}"

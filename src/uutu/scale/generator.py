@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from uutu.core import context, names
 from uutu.core.demo import CASE_NOTES, EXIT_REASONS, WORK_AWAY, _apportion, sample_manual_figures
 from uutu.core.text import name_fields
+from uutu.people import counts as member_counts
 
 from . import reference as ref
 from .writer import (
@@ -408,6 +409,7 @@ class Generator:
         t0 = time.perf_counter()
         dropped = drop_secondary_indexes(BIG_TABLES) if self.drop_indexes else []
         self.fk_fast = connection.vendor == "postgresql" and self.scale_name != "commune"
+        member_counts.disable_triggers()  # the loaded members are counted once, below
         try:
             order = sorted(range(len(provinces)), key=lambda i: -self._province_size(i))
             if self.workers > 1:
@@ -434,6 +436,7 @@ class Generator:
                 self._root_quotas()
                 self.w.finish()
         finally:
+            member_counts.enable_triggers()
             self.phase("hội viên, hồ sơ, chỉ tiêu", t0)
             if dropped:
                 t1 = time.perf_counter()
@@ -458,6 +461,10 @@ class Generator:
         if rebuilt is not None:
             self.say(f"  Đã dựng lại bộ đếm kết quả: {rebuilt} dòng.")
             self.phase("bộ đếm kết quả (counters.rebuild)", t0)
+        t0 = time.perf_counter()
+        branches = member_counts.rebuild()
+        self.say(f"  Đã đếm lại số hội viên: {branches} chi hội.")
+        self.phase("bộ đếm hội viên (people.counts.rebuild)", t0)
         t0 = time.perf_counter()
         with transaction.atomic():
             self._reports()

@@ -392,7 +392,9 @@ def test_quotas_figures_emulation_and_reports(demo_people, client):
     assert response.status_code == 200
     rows = {p["code"] for p in response.context["progress_rows"]}
     assert {"introduced", "admitted", "branch_heads_party_pct"} <= rows
-    assert len(response.context["children"]) == len(communes)
+    assert response.context["children_count"] == len(communes)
+    all_children = client.get("/bao-cao/bang-dieu-khien/", {"con": "tat-ca"})
+    assert len(all_children.context["children"]) == len(communes)
     client.force_login(User.objects.get(username="xa"))
     response = client.get("/thi-dua/xep-hang/")
     assert response.status_code == 200 and response.context["ranking"].rows

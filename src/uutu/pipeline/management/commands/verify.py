@@ -1,11 +1,14 @@
 """``manage.py verify``: recount the figures' counters from the events and list
 every difference (unit, month, figure, stored, recounted), then the branch-head
-rows from the positions, party periods and events. Exits with status 1 when there
-is any; ``--fix`` then rebuilds them."""
+rows from the positions, party periods and events, and the per-chi-hội member
+counts (``uutu.people.counts``) from the members. Exits with status 1 when there
+is any; ``--fix`` then rebuilds what differs."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from uutu.orgs.models import Unit
+from uutu.people import counts
+from uutu.people.models import MemberCount
 from uutu.pipeline import counters
 from uutu.pipeline.models import Organisation, Step
 
@@ -13,7 +16,10 @@ SHOWN = 50
 
 
 class Command(BaseCommand):
-    help = "Đối chiếu số đếm kết quả với các sự kiện hồ sơ (đếm lại từ đầu)."
+    help = (
+        "Đối chiếu số đếm kết quả với các sự kiện hồ sơ và số hội viên của các chi hội "
+        "với danh sách hội viên (đếm lại từ đầu)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,9 +29,16 @@ class Command(BaseCommand):
     def handle(self, *args, fix=False, **options):
         differences = counters.verify()
         heads = counters.verify_heads()
-        if not differences and not heads:
+        members = counts.verify()
+        if not differences and not heads and not members:
             self.stdout.write(self.style.SUCCESS("Số đếm khớp với sự kiện: 0 khác biệt."))
+            self.stdout.write(
+                self.style.SUCCESS("Số hội viên của các chi hội khớp với danh sách: 0 khác biệt.")
+            )
             return
+        self._members(members, fix)
+        if not differences and not heads:
+            raise CommandError(f"{len(members)} khác biệt về số hội viên của chi hội.")
         for d in heads[:SHOWN]:
             self.stdout.write(
                 f"Chi hội trưởng (chức vụ #{d.position_id}): "
@@ -35,6 +48,9 @@ class Command(BaseCommand):
             self.stdout.write(f"… và {len(heads) - SHOWN} khác biệt khác về chi hội trưởng.")
         if not differences:
             self._fix(fix)
+            if members:
+                total = len(heads) + len(members)
+                raise CommandError(f"{total} khác biệt về chi hội trưởng và số hội viên.")
             raise CommandError(f"{len(heads)} khác biệt về số liệu chi hội trưởng.")
         names = dict(
             Unit.objects.filter(pk__in={d.unit_id for d in differences}).values_list("pk", "name")
@@ -53,7 +69,7 @@ class Command(BaseCommand):
         if len(differences) > SHOWN:
             self.stdout.write(f"… và {len(differences) - SHOWN} khác biệt khác.")
         self._fix(fix)
-        total = len(differences) + len(heads)
+        total = len(differences) + len(heads) + len(members)
         raise CommandError(f"{total} khác biệt giữa số đếm và sự kiện.")
 
     def _fix(self, fix: bool) -> None:
@@ -61,6 +77,32 @@ class Command(BaseCommand):
             rows = counters.rebuild()
             self.stdout.write(
                 self.style.WARNING(f"Đã đếm lại toàn bộ: {rows} dòng số đếm được ghi lại.")
+            )
+
+    def _members(self, members: list, fix: bool) -> None:
+        """List the branches whose stored member counts differ from a recount of the
+        members; ``fix``: recount every branch."""
+        if not members:
+            return
+        names = dict(
+            Unit.objects.filter(pk__in={d.branch_id for d in members}).values_list("pk", "name")
+        )
+        labels = {f: MemberCount._meta.get_field(f).verbose_name for f in counts.FIELDS}
+        for d in members[:SHOWN]:
+            figures = "; ".join(
+                f"{labels[f]}: đang lưu {stored}, đếm lại {recounted}"
+                for f, stored, recounted in d.figures()
+            )
+            self.stdout.write(
+                f"Số hội viên – {names.get(d.branch_id, f'đơn vị #{d.branch_id}')} "
+                f"(#{d.branch_id}): {figures}"
+            )
+        if len(members) > SHOWN:
+            self.stdout.write(f"… và {len(members) - SHOWN} khác biệt khác về số hội viên.")
+        if fix:
+            rows = counts.rebuild()
+            self.stdout.write(
+                self.style.WARNING(f"Đã đếm lại số hội viên: {rows} chi hội được ghi lại.")
             )
 
     @staticmethod

@@ -1,0 +1,283 @@
+"""Per-chi-hội member counts (:class:`~uutu.people.models.MemberCount`), kept exact
+by database triggers on ``people_person``, so the home page sums a few rows per
+branch instead of counting the members of the user's whole scope.
+
+Why triggers: members are written by the services (``Person.save()``), but also by
+the bulk import (``bulk_create``), ``QuerySet.update()`` (a branch merge, the
+pipeline's admission), the demo loader and the generator's COPY, none of which
+calls ``save()`` or sends a signal. The database is the one place that sees every
+write. The trigger SQL lives here, in one place: migration 0004 creates it,
+:func:`disable_triggers` / :func:`enable_triggers` turn it off for a bulk load.
+
+- **PostgreSQL**: three statement-level triggers (insert, update, delete) with
+  transition tables call one plpgsql function; a statement writing many rows
+  (a ``bulk_create``, an ``UPDATE … WHERE branch_id = …``) adds its net change per
+  branch in one upsert, branches in id order so concurrent writers lock them in
+  the same order. An update that changes none of the counted columns nets to zero
+  and writes nothing.
+- **SQLite**: three row-level triggers (SQLite has no statement-level ones); the
+  update trigger fires only when a counted column changed, takes the member off
+  her old branch's row and adds her to the new one's.
+
+A member counts when she is current (``archived_at IS NULL``), in the row of her
+``branch_id``; ``party`` counts party status other than "none" and "left" (what
+the home page counted before: probationary and official).
+
+:func:`rebuild` recounts every row from the members (one ``INSERT … SELECT …
+GROUP BY``); :func:`verify` returns every branch whose stored counts differ from a
+recount (``manage.py verify``).
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection as default_connection
+from django.db import transaction
+
+PERSON = "people_person"
+TABLE = "people_membercount"
+FIELDS = ("total", "party", "core", "exemplar", "away")
+TRIGGERS = ("people_membercount_ins", "people_membercount_upd", "people_membercount_del")
+FUNCTION = "people_membercount_sync"
+
+# Party statuses that do not count as a party member (uutu.people.models.Party).
+NOT_PARTY = ("none", "left")
+_NOT_PARTY = ", ".join(f"'{s}'" for s in NOT_PARTY)
+
+
+def _weights(row: str, sign: str) -> list[str]:
+    """The contribution of ``row`` (a table alias or OLD/NEW) to each figure, times
+    ``sign`` (an SQL expression), in :data:`FIELDS` order."""
+    return [
+        sign,
+        f"CASE WHEN {row}.party_status NOT IN ({_NOT_PARTY}) THEN {sign} ELSE 0 END",
+        f"CASE WHEN {row}.is_core_member THEN {sign} ELSE 0 END",
+        f"CASE WHEN {row}.is_exemplar THEN {sign} ELSE 0 END",
+        f"CASE WHEN {row}.working_away THEN {sign} ELSE 0 END",
+    ]
+
+
+def _columns() -> str:
+    return ", ".join(FIELDS)
+
+
+def _upsert_tail(alias: str) -> str:
+    sets = ", ".join(f"{f} = {alias}.{f} + excluded.{f}" for f in FIELDS)
+    return f"ON CONFLICT (branch_id) DO UPDATE SET {sets}"
+
+
+def _recount_sql() -> str:
+    """One SELECT: (branch_id, total, party, core, exemplar, away) per branch,
+    counted from the current members."""
+    sums = ", ".join(f"SUM({w}) AS {f}" for w, f in zip(_weights("p", "1"), FIELDS, strict=True))
+    return (
+        f"SELECT p.branch_id AS branch_id, {sums} FROM {PERSON} p "
+        "WHERE p.archived_at IS NULL GROUP BY p.branch_id"
+    )
+
+
+# --- the triggers -------------------------------------------------------------------
+
+
+def _postgresql_sql() -> list[str]:
+    def delta(parts: list[tuple[str, str]]) -> str:
+        """Net change per branch of the transition tables ``parts`` [(table, sign)]."""
+        selects = " UNION ALL ".join(
+            f"SELECT r.branch_id, {', '.join(_weights('r', sign))} FROM {table} r "
+            "WHERE r.archived_at IS NULL"
+            for table, sign in parts
+        )
+        sums = ", ".join(f"SUM(d.{f})" for f in FIELDS)
+        nonzero = " OR ".join(f"SUM(d.{f}) <> 0" for f in FIELDS)
+        return (
+            f"INSERT INTO {TABLE} AS c (branch_id, {_columns()}) "
+            f"SELECT d.branch_id, {sums} FROM ({selects}) AS d (branch_id, {_columns()}) "
+            f"GROUP BY d.branch_id HAVING {nonzero} ORDER BY d.branch_id "
+            f"{_upsert_tail('c')};"
+        )
+
+    function = f"""
+CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    -- Keeps {TABLE} exact for every write to {PERSON} (uutu.people.counts).
+    IF TG_OP = 'INSERT' THEN
+        {delta([("new_rows", "1")])}
+    ELSIF TG_OP = 'DELETE' THEN
+        {delta([("old_rows", "-1")])}
+    ELSE
+        {delta([("old_rows", "-1"), ("new_rows", "1")])}
+    END IF;
+    RETURN NULL;
+END
+$body$"""
+    ins, upd, dele = TRIGGERS
+    each = f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
+    return [
+        function,
+        f"CREATE TRIGGER {ins} AFTER INSERT ON {PERSON} REFERENCING NEW TABLE AS new_rows {each}",
+        f"CREATE TRIGGER {upd} AFTER UPDATE ON {PERSON} "
+        f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {each}",
+        f"CREATE TRIGGER {dele} AFTER DELETE ON {PERSON} REFERENCING OLD TABLE AS old_rows {each}",
+    ]
+
+
+def _sqlite_sql() -> list[str]:
+    def upsert(row: str, sign: str) -> str:
+        values = ", ".join(_weights(row, sign))
+        # "WHERE true"-style filter: SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+        return (
+            f"INSERT INTO {TABLE} (branch_id, {_columns()}) "
+            f"SELECT {row}.branch_id, {values} WHERE {row}.archived_at IS NULL "
+            f"{_upsert_tail(TABLE)};"
+        )
+
+    changed = " OR ".join(
+        [
+            "OLD.branch_id IS NOT NEW.branch_id",
+            "(OLD.archived_at IS NULL) <> (NEW.archived_at IS NULL)",
+            "OLD.party_status IS NOT NEW.party_status",
+            "OLD.is_core_member IS NOT NEW.is_core_member",
+            "OLD.is_exemplar IS NOT NEW.is_exemplar",
+            "OLD.working_away IS NOT NEW.working_away",
+        ]
+    )
+    ins, upd, dele = TRIGGERS
+    return [
+        f"CREATE TRIGGER {ins} AFTER INSERT ON {PERSON} FOR EACH ROW "
+        f"BEGIN {upsert('NEW', '1')} END",
+        f"CREATE TRIGGER {upd} AFTER UPDATE ON {PERSON} FOR EACH ROW WHEN {changed} "
+        f"BEGIN {upsert('OLD', '-1')} {upsert('NEW', '1')} END",
+        f"CREATE TRIGGER {dele} AFTER DELETE ON {PERSON} FOR EACH ROW "
+        f"BEGIN {upsert('OLD', '-1')} END",
+    ]
+
+
+def trigger_sql(vendor: str) -> list[str]:
+    """The statements that create the triggers on ``vendor``."""
+    if vendor == "postgresql":
+        return _postgresql_sql()
+    if vendor == "sqlite":
+        return _sqlite_sql()
+    raise NotImplementedError(f"No member-count triggers for {vendor}.")
+
+
+def create_triggers(connection=None) -> None:
+    """Create the triggers (migration 0004; after :func:`drop_triggers`)."""
+    connection = connection or default_connection
+    with connection.cursor() as cursor:
+        for sql in trigger_sql(connection.vendor):
+            cursor.execute(sql)
+
+
+def drop_triggers(connection=None) -> None:
+    connection = connection or default_connection
+    with connection.cursor() as cursor:
+        for name in TRIGGERS:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {PERSON}")
+            else:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
+
+
+def _alter_triggers(action: str) -> None:
+    """PostgreSQL: ``ALTER TABLE people_person {action} TRIGGER …`` for each trigger.
+    Inside a transaction the deferred foreign-key checks already queued on the
+    table are run first (``check_constraints``): PostgreSQL refuses to alter a
+    table with pending trigger events."""
+    if default_connection.in_atomic_block:
+        default_connection.check_constraints()
+    with default_connection.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"ALTER TABLE {PERSON} {action} TRIGGER {name}")
+
+
+def disable_triggers() -> None:
+    """Stop counting for a bulk load (call :func:`enable_triggers`, then
+    :func:`rebuild`, afterwards). PostgreSQL: ``ALTER TABLE … DISABLE TRIGGER``, for
+    every session (the generator's workers); SQLite: the triggers are dropped."""
+    if default_connection.vendor == "postgresql":
+        _alter_triggers("DISABLE")
+    else:
+        drop_triggers()
+
+
+def enable_triggers() -> None:
+    """Count again after :func:`disable_triggers`."""
+    if default_connection.vendor == "postgresql":
+        _alter_triggers("ENABLE")
+    else:
+        drop_triggers()  # idempotent: enable twice is harmless
+        create_triggers()
+
+
+# --- rebuild and verify ---------------------------------------------------------------
+
+
+def backfill_sql() -> str:
+    """Fill an empty table from the members: one ``INSERT … SELECT … GROUP BY``."""
+    return f"INSERT INTO {TABLE} (branch_id, {_columns()}) SELECT * FROM ({_recount_sql()}) r"
+
+
+@transaction.atomic
+def rebuild() -> int:
+    """Recount every row from the members (after a bulk load with the triggers
+    off, or to mend a difference ``verify`` found). On PostgreSQL the members are
+    locked against writes (not reads) meanwhile, so no concurrent change is lost.
+    Returns the number of branch rows written."""
+    with default_connection.cursor() as cursor:
+        if default_connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {PERSON} IN SHARE MODE")
+        cursor.execute(f"DELETE FROM {TABLE}")
+        cursor.execute(backfill_sql())
+        return cursor.rowcount
+
+
+@dataclass
+class Difference:
+    """One branch whose stored counts are not the recount; ``stored`` and
+    ``recounted`` are (total, party, core, exemplar, away), zeros for a missing row."""
+
+    branch_id: int
+    stored: tuple
+    recounted: tuple
+
+    def figures(self) -> list[tuple[str, int, int]]:
+        """The figures that differ: [(field, stored, recounted)]."""
+        return [
+            (f, s, r) for f, s, r in zip(FIELDS, self.stored, self.recounted, strict=True) if s != r
+        ]
+
+
+def verify() -> list[Difference]:
+    """Recount every branch from the members and return those whose stored row
+    differs (a missing row counts as zeros). One query, compared in SQL."""
+    n = len(FIELDS)
+    stored = ", ".join(f"{f} AS s{i}" for i, f in enumerate(FIELDS))
+    zeros_r = ", ".join(f"0 AS r{i}" for i in range(n))
+    zeros_s = ", ".join(["0"] * n)
+    recounted = ", ".join(FIELDS)
+    sums = ", ".join([f"SUM(s{i})" for i in range(n)] + [f"SUM(r{i})" for i in range(n)])
+    differs = " OR ".join(f"SUM(s{i}) <> SUM(r{i})" for i in range(n))
+    query = f"""
+        SELECT branch_id, {sums}
+          FROM (
+                SELECT branch_id, {stored}, {zeros_r} FROM {TABLE}
+                UNION ALL
+                SELECT branch_id, {zeros_s}, {recounted} FROM ({_recount_sql()}) recount
+               ) both_sides
+         GROUP BY branch_id
+        HAVING {differs}
+         ORDER BY branch_id
+    """
+    with default_connection.cursor() as cursor:
+        cursor.execute(query)
+        rows = cursor.fetchall()
+    return [
+        Difference(
+            int(row[0]),
+            tuple(int(v) for v in row[1 : n + 1]),
+            tuple(int(v) for v in row[n + 1 :]),
+        )
+        for row in rows
+    ]
