@@ -7,7 +7,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from uutu.core.forms import BootstrapMixin, DateInput
+from uutu.core.forms import BootstrapMixin, DateInput, quick_selects
 from uutu.orgs.forms import UnitPickerField
 
 from .models import Party, Person, PositionKind
@@ -151,6 +151,7 @@ class FilterForm(forms.Form):
         unit.queryset = unit_queryset
         unit.widget.search_url = reverse("orgs:unit_search") + "?for=people"
         unit.widget.attrs["placeholder"] = _("Tất cả đơn vị")
+        quick_selects(self)
         for field in self.fields.values():
             css = (
                 "form-check-input"

@@ -307,7 +307,7 @@ class MemberCount(models.Model):
         "orgs.Unit",
         verbose_name=_("chi hội"),
         on_delete=models.CASCADE,  # a derived row: it never keeps a unit alive
-        related_name="member_count",
+        related_name="+",
     )
     total = models.IntegerField(_("hội viên"), default=0)
     party = models.IntegerField(_("là đảng viên"), default=0)

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                     "branch",
                     models.OneToOneField(
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="member_count",
+                        related_name="+",
                         to="orgs.unit",
                         verbose_name="chi hội",
                     ),

@@ -19,7 +19,6 @@ from django.urls import reverse
 from uutu.accounts import permissions
 from uutu.emulation.tests.helpers import member, walk
 from uutu.orgs import services as org_services
-from uutu.orgs.models import Unit
 from uutu.people import counts
 from uutu.people import services as people_services
 from uutu.people.models import MemberCount, Party, Person
@@ -407,4 +406,4 @@ def test_home_counts_only_the_users_scope(world, client):
     client.force_login(world.users["admin"])
     stats = client.get(reverse("core:home")).context["stats"]
     assert stats["total"] == Person.objects.current().count()
-    assert Unit.objects.filter(member_count__total__gt=0).count() == 3 + 2
+    assert MemberCount.objects.filter(total__gt=0).count() == 3 + 2
