@@ -19,10 +19,10 @@ server's work is outside it), the process's peak resident memory
 (``resource.getrusage``) before and after each phase, so a phase that held the
 whole file in memory would show, and the overall figure, rows / (preview seconds
 + commit seconds), which the target (≥ 5,000 rows/s on PostgreSQL) is about.
-Before timing, the child loads what a worker has loaded after its first import
-(the CCCD check's province codes, about 0.5 s in a fresh process; printed as
-"warm-up s"). With ``--tracemalloc`` it also prints the peak of the Python heap
-during each phase.
+Before timing, the child runs the CCCD check once, as a worker has after its first
+import (printed as "warm-up s": near 0 now that the province codes are a constant
+table; 0.5-1 s while they were loaded from vietnam-provinces). With
+``--tracemalloc`` it also prints the peak of the Python heap during each phase.
 
 Without ``DATABASE_URL`` each child uses a throwaway SQLite database in a
 temporary directory. With ``DATABASE_URL`` (e.g. ``postgres://localhost/uutu_bench``)
@@ -166,8 +166,8 @@ def child(args) -> None:
         "generate_s": generated,
         "rss_start_mb": _maxrss_mb(),
     }
-    # What a worker has loaded after its first import: the CCCD check's province
-    # codes (a large module, 0.5 s to load in a fresh process). Timed apart.
+    # What a worker has run after its first import: the CCCD check (its province
+    # codes were a large module to load, 0.5-1 s; a constant table now). Timed apart.
     start = time.perf_counter()
     from uutu.people.validators import validate_cccd
 

@@ -232,6 +232,7 @@ def _rows(archive, sheet_path, strings, date_styles, epoch):
 
     nfc = unicodedata.normalize
     columns: dict[str, int] = {}
+    dated: dict[str, bool] = {}  # style → whether it is a date style
 
     def rows():
         with archive.open(sheet_path) as source:
@@ -254,7 +255,11 @@ def _rows(archive, sheet_path, strings, date_styles, epoch):
                     if kind == "inlineStr":
                         value = nfc("NFC", "".join(cell.itertext())).strip()
                     else:
-                        raw = cell.findtext(_VALUE)
+                        raw = None  # cell.findtext(_VALUE), without its path lookup
+                        for child in cell:
+                            if child.tag == _VALUE:
+                                raw = child.text or ""
+                                break
                         if raw is None:
                             value = None
                         elif kind == "s":
@@ -265,8 +270,12 @@ def _rows(archive, sheet_path, strings, date_styles, epoch):
                             else:
                                 value = int(raw)
                             style = cell.get("s")
-                            if style is not None and int(style) in date_styles:
-                                value = from_excel(value, epoch)
+                            if style is not None:
+                                is_date = dated.get(style)
+                                if is_date is None:
+                                    is_date = dated[style] = int(style) in date_styles
+                                if is_date:
+                                    value = from_excel(value, epoch)
                         elif kind == "b":
                             value = bool(int(raw))
                         elif kind == "d":
@@ -431,6 +440,110 @@ def cached_table(source: Path, target: Path) -> Table | None:
     table = Table(header=header, rows=rows(), total=total, encoding=encoding)
     table._close = fh.close
     return table
+
+
+def encode_value(value):
+    """A cell's or a field's value as marshal can keep it (see :func:`decode_value`);
+    TypeError for a value of another type."""
+    return value if type(value) in _PLAIN else _encode(value)
+
+
+def decode_value(value):
+    return _decode(value) if type(value) is tuple else value
+
+
+# --- what the preview worked out for each row, kept for the commit -----------------
+#
+# Beside the rows, the preview of a member file keeps, for every row, what it worked
+# out from the row alone (its parsed and checked values, see
+# ``services.PeopleImporter.record``), so the commit redoes only what depends on the
+# database. Same rules as the kept rows: written with ``marshal``, one chunk of
+# records per record, trusted only for the same upload (size and modification time)
+# and once its end marker is there.
+
+_RECORDS_MAGIC = "uutu-plans-2"
+
+
+class RecordWriter:
+    """Chunks of plain records written to ``target`` (atomically, on :meth:`finish`)."""
+
+    def __init__(self, source: Path, target: Path, meta):
+        self.target = target
+        self.tmp = target.with_name(target.name + ".part")
+        try:
+            self.fh = open(self.tmp, "wb")  # noqa: SIM115 - closed by finish / abandon
+            marshal.dump([_RECORDS_MAGIC, *_source_stamp(source), meta], self.fh)
+        except OSError:
+            self.fh = None
+
+    @property
+    def active(self) -> bool:
+        return self.fh is not None
+
+    def add(self, records: list) -> None:
+        if self.fh is None:
+            return
+        try:
+            marshal.dump(records, self.fh)
+        except (OSError, ValueError):
+            self.abandon()
+
+    def finish(self) -> None:
+        if self.fh is None:
+            return
+        try:
+            marshal.dump(None, self.fh)  # the end marker
+            self.fh.close()
+            os.replace(self.tmp, self.target)
+        except OSError:
+            pass
+        self.abandon()
+
+    def abandon(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+        with contextlib.suppress(OSError):
+            self.tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class Records:
+    meta: object
+    chunks: Iterator[list]
+    close: object
+
+
+def cached_records(source: Path, target: Path) -> Records | None:
+    """The records :class:`RecordWriter` kept for ``source``, or None when there are
+    none (or they are not for this upload, or not complete)."""
+    try:
+        fh = open(target, "rb")  # noqa: SIM115 - closed by Records.close
+    except OSError:
+        return None
+    try:
+        head = marshal.load(fh)
+        if head[:-1] != [_RECORDS_MAGIC, *_source_stamp(source)]:
+            fh.close()
+            return None
+        start = fh.tell()
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) != marshal.dumps(None):  # no end marker: not complete
+            fh.close()
+            return None
+        fh.seek(start)
+    except (OSError, EOFError, ValueError, TypeError):
+        fh.close()
+        return None
+
+    def chunks():
+        try:
+            while (chunk := marshal.load(fh)) is not None:
+                yield chunk
+        except (EOFError, ValueError) as exc:
+            raise ReadError("Không đọc được tệp: hãy tải tệp lên lại.") from exc
+
+    return Records(meta=head[-1], chunks=chunks(), close=fh.close)
 
 
 def open_table(path: Path, file_format: str) -> Table:

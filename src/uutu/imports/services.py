@@ -7,7 +7,7 @@ The flow (pretix ``modelimport``):
    every row works out whether it would create, update or leave a record
    unchanged, or which cells are wrong ("Dòng 17, cột Ngày sinh: …"). Nothing is
    written.
-3. :func:`run_commit` reads the file again inside **one** transaction, under
+3. :func:`run_commit` goes through the file again inside **one** transaction, under
    ``context.acting(source="import")`` so every audit row carries the import as
    its source and ``import-<id>`` as its request id. Any error rolls the whole
    file back. Members are written in bulk per chunk of rows
@@ -15,7 +15,12 @@ The flow (pretix ``modelimport``):
    history builders from ``people.services`` and one audit row per changed
    member; cases go step by step through the pipeline's service functions, so
    every rule of the pipeline applies (the preview of a case file tries each row
-   in a savepoint and rolls it back, to report those rule failures too).
+   in a savepoint and rolls it back, to report those rule failures too). The
+   preview of a member file keeps what it worked out from each row alone (parsed
+   values, name columns, the new member's checked values) beside the upload; the
+   commit replays that and redoes every check that depends on the database (chi
+   hội, scope, matching, CCCD clash, twins, the rules of an update), with the
+   same messages (:meth:`PeopleImporter.replay`).
 
 Rows match existing members on the CCCD first, then on name + date of birth +
 chi hội, so importing the same file twice changes nothing the second time. Units
@@ -31,7 +36,6 @@ upload, so the page can show a progress bar while the transaction is open.
 import contextlib
 import copy
 import datetime
-import functools
 import json
 import logging
 import re
@@ -45,7 +49,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Q, signals
+from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from openpyxl import Workbook
@@ -68,8 +73,12 @@ from .models import Status as ImportStatus
 from .readers import (
     CellError,
     ReadError,
+    RecordWriter,
     cache_rows,
+    cached_records,
     cached_table,
+    decode_value,
+    encode_value,
     is_blank,
     open_table,
     parse_bool,
@@ -696,6 +705,11 @@ class BaseImporter:
             if branch_name:
                 with contextlib.suppress(CellError):
                     branches.add(self.units.resolve(branch_name, text(cells.get("commune"))).pk)
+        self._load(cccds, names, branches)
+
+    def _load(self, cccds: set, names: set, branches: set) -> None:
+        """The members with one of ``cccds``, and those of ``branches`` with one of the
+        folded ``names`` (see :meth:`prefetch`)."""
         self._cccd_cache = {p.cccd: p for p in self._people(_among("cccd", cccds))} if cccds else {}
         self._name_cache = {}
         if names and branches:
@@ -960,11 +974,6 @@ def _defaults(model, given) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=8192)
-def _word_key(word: str) -> tuple[str, str]:
-    return text_utils._word_key(word)
-
-
 def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
     """``core.text.name_fields`` with each word's sort code remembered: an import
     repeats the same family, middle and given names thousands of times. The same
@@ -975,19 +984,23 @@ def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
     parts = []
     for word in words:
         if word:
-            primary, tones = _word_key(word)
+            primary, tones = text_utils._word_key(word)  # remembered per word
             parts.append(f"{primary}{text_utils._WORD_SEP}{tones}")
     return full, family, middle, given, fold(full), "".join(parts)[:250]
+
+
+_new_object = object.__new__
 
 
 class PeopleImporter(BaseImporter):
     kind = Kind.PEOPLE
     columns = PEOPLE_COLUMNS
+    _plain_init = None  # whether Person(*values) is only _state and the values
 
     def __init__(self, user, **kwargs):
         super().__init__(user, **kwargs)
         self._may_add: dict = {}
-        self._clean_cache: dict = {}  # (field, value) → result, emptied every chunk
+        self._clean_cache: dict = {}  # (field, value) → result, emptied past 20,000
         self._codes: dict = {}  # (column, type, cell) → (value, error) of coded columns
         self._name_columns: dict = {}  # name → name_fields(name), for the current chunk
         fields = Person._meta.concrete_fields
@@ -1001,9 +1014,13 @@ class PeopleImporter(BaseImporter):
             else [f.get_default() for f in fields]
         )
         self._person_columns = [f.attname for f in fields if not f.primary_key]
+        self._attnames = [f.attname for f in fields]
+        self.recorder = None  # the preview's RecordWriter, for the commit (see _record)
+        self._records: list = []
 
     def prefetch(self, chunk: list[dict]) -> None:
-        self._clean_cache.clear()
+        if len(self._clean_cache) > 20_000:
+            self._clean_cache.clear()
         self._name_columns = {}
         if len(self._codes) > 10_000:
             self._codes.clear()
@@ -1012,7 +1029,7 @@ class PeopleImporter(BaseImporter):
     def fold_name(self, name: str) -> str:
         """While committing, the name columns of a new member are needed too:
         ``name_fields`` gives them and the folded name at once."""
-        if not self.lock:
+        if not self.lock and self.recorder is None:
             return super().fold_name(name)
         folded = self._folded.get(name)
         if folded is None:
@@ -1090,9 +1107,28 @@ class PeopleImporter(BaseImporter):
         for key, value in fields.items():
             values[slot[key]] = value
         values[slot["branch_id"]] = branch.pk
-        person = Person(*values)
+        person = self._instance(values)
         Person.branch.field.set_cached_value(person, branch)
         person.full_name = (person.full_name or "").strip()
+        return person
+
+    def _instance(self, values: list) -> Person:
+        """``Person(*values)``: without its (unheard) init signals, what ``Model.__init__``
+        does with a value for every field: a fresh ``_state``, then each value under
+        its attname (no Person field has a descriptor that stores a value otherwise;
+        ``tests/test_bulk_import.py`` compares the two)."""
+        if self._plain_init is None:
+            type(self)._plain_init = (
+                type(Person).__init__ is type.__init__
+                and "__init__" not in Person.__dict__
+                and not signals.pre_init.has_listeners(Person)
+                and not signals.post_init.has_listeners(Person)
+            )
+        if not self._plain_init:
+            return Person(*values)
+        person = _new_object(Person)
+        person._state = ModelState()
+        person.__dict__.update(zip(self._attnames, values, strict=True))
         return person
 
     def plan(self, number: int, cells: dict) -> RowPlan:
@@ -1101,14 +1137,29 @@ class PeopleImporter(BaseImporter):
         fields = self._optional_fields(plan, cells)
         if plan.errors or self._duplicate(plan, name, birth, cccd, branch):
             return plan
-        person = self._match(plan, name, birth, cccd, branch, "people.change")
-        if plan.errors:
-            return plan
         fields.update(full_name=name, birth_date=birth)
         if cccd:
             fields["cccd"] = cccd
+        plan = self._decide(plan, name, birth, cccd, branch, fields)
+        if self.recorder is not None and not plan.errors:
+            self._record(plan, cells, name, fields)
+        return plan
+
+    def _decide(self, plan, name, birth, cccd, branch, fields, values=None) -> RowPlan:
+        """The row's match, action and checks, from its parsed values. ``values``:
+        those of the new member the preview built from them and found free of field
+        errors (:meth:`replay`): if the row still creates a member, only the checks
+        against the database are made again."""
+        person = self._match(plan, name, birth, cccd, branch, "people.change")
+        if plan.errors:
+            return plan
+        checked = False
         if person is None:
-            candidate = self._new_person(branch, fields)
+            if values is None:
+                candidate = self._new_person(branch, fields)
+            else:
+                checked = True
+                candidate = self._person_from(values, branch)
             plan.action = CREATE
             plan.data = {"branch": branch, "fields": fields, "candidate": candidate}
         else:
@@ -1125,7 +1176,7 @@ class PeopleImporter(BaseImporter):
             plan.data = {"person": person, "fields": changes}
         if not self.check:
             return plan
-        errors = self._validate(candidate)
+        errors = self._validate(candidate, checked=checked)
         if errors:
             for column, message in _validation_messages(
                 ValidationError(errors), PERSON_FIELD_COLUMN
@@ -1134,18 +1185,115 @@ class PeopleImporter(BaseImporter):
             plan.action = UNCHANGED
         return plan
 
-    def _validate(self, candidate) -> dict:
+    def _person_from(self, values: list, branch) -> Person:
+        """The new member of :meth:`_decide` from the values the preview kept (those
+        of ``_new_person`` once checked), in ``branch``."""
+        values[self._slot["branch_id"]] = branch.pk
+        person = self._instance(values)
+        Person.branch.field.set_cached_value(person, branch)
+        return person
+
+    # --- the preview's work kept for the commit -----------------------------------
+    #
+    # While the preview plans a row it records what it worked out from the row alone
+    # (the values parsed from its cells, the folded name and name columns, and for a
+    # new member her values once the field rules passed), with the cells naming its
+    # chi hội. The commit then replays each record: it resolves the chi hội, checks
+    # duplicates, matches existing members, checks permissions and the CCCD clash
+    # and twin rules against the database as it is then, exactly as ``plan`` does;
+    # the field rules are checked again only when the row's member is not the one
+    # the preview built (an update, or a member that now matches nobody).
+
+    def _record(self, plan: RowPlan, cells: dict, name: str, fields: dict) -> None:
+        try:
+            values = None
+            if plan.action == CREATE:
+                # her values, those that are not the field's default (as in _new_person)
+                candidate, blank = plan.data["candidate"], self._blank
+                if blank is None:  # callable defaults: built by people.services
+                    raise TypeError
+                values = {}
+                for i, attname in enumerate(self._attnames):
+                    value = getattr(candidate, attname)
+                    if value is not blank[i]:
+                        values[i] = encode_value(value)
+            record = (
+                plan.number,
+                text(cells.get("branch")),
+                text(cells.get("commune")),
+                self._folded[name],
+                self._name_columns.get(name),
+                {k: encode_value(v) for k, v in fields.items()},
+                values,
+            )
+        except (TypeError, KeyError):  # a value marshal cannot keep: no records
+            self.recorder.abandon()
+            self.recorder = None
+            return
+        self._records.append(record)
+
+    def flush_records(self) -> None:
+        if self.recorder is not None:
+            self.recorder.add(self._records)
+        self._records = []
+
+    def prefetch_records(self, records: list) -> None:
+        """:meth:`prefetch` for a chunk of kept records."""
+        if len(self._clean_cache) > 20_000:
+            self._clean_cache.clear()
+        if len(self._codes) > 10_000:
+            self._codes.clear()
+        self._folded, self._name_columns = {}, {}
+        cccds, names, branches = set(), set(), set()
+        for _number, branch_name, commune, folded, columns, fields, _values in records:
+            name = fields["full_name"]
+            self._folded[name] = folded
+            if columns is not None:
+                self._name_columns[name] = columns
+            cccd = fields.get("cccd")
+            if cccd:
+                cccds.add(cccd)
+            if name:
+                names.add(folded)
+            if branch_name:
+                with contextlib.suppress(CellError):
+                    branches.add(self.units.resolve(branch_name, commune).pk)
+        self._load(cccds, names, branches)
+
+    def replay(self, record) -> RowPlan:
+        """``plan`` of the row from its kept record (see above)."""
+        number, branch_name, commune, _folded, _columns, fields, values = record
+        plan = RowPlan(number)
+        fields = {k: decode_value(v) for k, v in fields.items()}
+        name, birth, cccd = fields["full_name"], fields["birth_date"], fields.get("cccd", "")
+        try:
+            branch = self.units.resolve(branch_name, commune)
+        except CellError as exc:
+            plan.error(self.label("branch"), str(exc))
+            return plan
+        if self._duplicate(plan, name, birth, cccd, branch):
+            return plan
+        if values is not None:
+            kept, values = values, self._blank.copy()
+            for i, value in kept.items():
+                values[i] = decode_value(value)
+        return self._decide(plan, name, birth, cccd, branch, fields, values)
+
+    def _validate(self, candidate, *, checked: bool = False) -> dict:
         """``people.services.validate_person`` without a query per row: the field
         rules, then the CCCD clash and the twin check against the members the chunk
         prefetched (every member with one of the chunk's CCCDs, and every member of
-        the chunk's chi hội with one of its names)."""
+        the chunk's chi hội with one of its names). ``checked``: the field rules,
+        which depend on the member's values only, passed at the preview for these
+        very values (``people.services.field_errors``): only the checks against the
+        database are made again."""
         if self._cccd_cache is None or self._name_cache is None:
             try:
                 people_services.validate_person(candidate)
             except ValidationError as exc:
                 return exc.message_dict
             return {}
-        errors = people_services.field_errors(candidate, self._clean_cache)
+        errors = {} if checked else people_services.field_errors(candidate, self._clean_cache)
         if candidate.cccd and "cccd" not in errors:
             other = self._cccd_cache.get(candidate.cccd)
             if other is not None and other.pk != candidate.pk:
@@ -1730,9 +1878,16 @@ def rows_cache_path(imp: Import) -> Path:
     return import_dir() / f"{imp.stored_name}.rows"
 
 
+def plans_cache_path(imp: Import) -> Path:
+    """Where the preview of a member file keeps what it worked out from each row
+    (``PeopleImporter.replay``), for the commit."""
+    return import_dir() / f"{imp.stored_name}.plans"
+
+
 def clear_rows_cache(imp: Import) -> None:
-    with contextlib.suppress(OSError):
-        rows_cache_path(imp).unlink(missing_ok=True)
+    for path in (rows_cache_path(imp), plans_cache_path(imp)):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def percent(imp: Import) -> int:
@@ -1805,6 +1960,11 @@ def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None 
     importer = importer_class(imp.user, check=not apply or bulk)
     importer.lock = apply and not trial
     source, kept = file_path(imp), rows_cache_path(imp)
+    replayable = hasattr(importer, "replay")
+    if bulk and replayable:
+        records = cached_records(source, plans_cache_path(imp))
+        if records is not None:
+            return _replay(imp, importer, records, outcome)
     # The preview keeps the rows it reads for the commit (readers.cache_rows); the
     # commit reads those rather than parsing the file again, and checks every row.
     table = cached_table(source, kept) if apply and not trial else None
@@ -1822,6 +1982,8 @@ def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None 
             outcome.add_errors(header_errors)
             return outcome
         total = table.total
+        if not apply and replayable:
+            importer.recorder = RecordWriter(source, plans_cache_path(imp), total)
         for chunk in _chunks(table.rows, index):
             importer.prefetch([cells for _n, cells in chunk])
             ready = []
@@ -1850,12 +2012,45 @@ def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None 
                     write_progress(imp, outcome.total, max(total, outcome.total))
             if ready:
                 importer.apply_bulk(ready)
+            if replayable:
+                importer.flush_records()
             if bulk or len(chunk) >= PROGRESS_EVERY:
                 write_progress(imp, outcome.total, max(total, outcome.total))
+        if replayable and importer.recorder is not None and not outcome.error_count:
+            importer.recorder.finish()
     except ReadError as exc:
         outcome.add_errors([_error(1, "", str(exc))])
     finally:
         table.close()
+        if replayable and importer.recorder is not None:
+            importer.recorder.abandon()  # (nothing left to do once finished)
+    return outcome
+
+
+def _replay(imp: Import, importer, records, outcome: Outcome) -> Outcome:
+    """The bulk commit of a member file from what its preview kept
+    (:meth:`PeopleImporter.replay`): every row is matched and checked against the
+    database again, as by ``plan``, and the first row in error fails the commit."""
+    total = records.meta
+    try:
+        for chunk in records.chunks:
+            importer.prefetch_records(chunk)
+            ready = []
+            for record in chunk:
+                outcome.total += 1
+                plan = importer.replay(record)
+                if plan.errors:
+                    raise RowFailure(plan.errors)
+                if plan.action != UNCHANGED:
+                    ready.append(plan)
+                outcome.counts[plan.action] += 1
+            if ready:
+                importer.apply_bulk(ready)
+            write_progress(imp, outcome.total, max(total, outcome.total))
+    except ReadError as exc:
+        outcome.add_errors([_error(1, "", str(exc))])
+    finally:
+        records.close()
     return outcome
 
 

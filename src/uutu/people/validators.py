@@ -1,7 +1,6 @@
 """Checks on a member's personal data, with messages in Vietnamese."""
 
 import datetime
-from functools import cache
 
 from django.core.exceptions import ValidationError
 
@@ -21,12 +20,23 @@ _CENTURY = {
 }
 
 
-@cache
-def _birth_place_codes() -> frozenset[int]:
-    """The place-of-birth codes: the 63 pre-2025 province codes (vietnam-provinces)."""
-    from vietnam_provinces.legacy import Province
+# The place-of-birth codes: the 63 pre-2025 province codes, as the vietnam-provinces
+# package lists them (``vietnam_provinces.legacy.Province``; a test checks that this
+# table is that list). A constant: loading the package costs 0.5-1 s in a fresh
+# process, and the codes of 2016-2025 CCCDs will not change.
+BIRTH_PLACE_CODES = frozenset(
+    {
+        1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33,
+        34, 35, 36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64,
+        66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94,
+        95, 96,
+    }
+)  # fmt: skip
 
-    return frozenset(int(p.code) for p in Province.iter_all())
+
+def _birth_place_codes() -> frozenset[int]:
+    """The place-of-birth codes (:data:`BIRTH_PLACE_CODES`)."""
+    return BIRTH_PLACE_CODES
 
 
 def validate_cccd(value: str, birth_date: datetime.date | None = None) -> None:

@@ -279,6 +279,16 @@ def test_new_person_is_the_registrys_new_person(world):
     keep = [f.attname for f in Person._meta.concrete_fields]
     assert [getattr(fast, a) for a in keep] == [getattr(slow, a) for a in keep]
     assert fast.branch is world.branch_a1 and fast._state.adding
+    # Person(*values) without its init signals: the same instance
+    values = [getattr(slow, a) for a in keep]
+    plain = importer._instance(list(values))
+    model = Person(*values)
+    assert type(plain) is Person and importer._plain_init
+    assert {k: v for k, v in plain.__dict__.items() if k != "_state"} == {
+        k: v for k, v in model.__dict__.items() if k != "_state"
+    }
+    assert list(plain.__dict__) == list(model.__dict__)
+    assert (plain._state.adding, plain._state.db) == (model._state.adding, model._state.db)
 
 
 def test_the_commit_reads_the_rows_the_preview_kept(world, tmp_path, run_import, settings):
@@ -349,3 +359,179 @@ def test_initial_history_is_built_from_its_values(world):
         values[0]["reason"],
     )
     assert (period.status, period.start) == (values[1]["status"], values[1]["start"])
+
+
+# --- the commit replays what the preview worked out ---------------------------------
+
+
+def _no_second_plan(monkeypatch):
+    """After the preview: the commit must not plan a row from its cells again."""
+
+    def refuse(self, number, cells):
+        raise AssertionError("the commit planned a row from its cells")
+
+    monkeypatch.setattr(services.PeopleImporter, "plan", refuse)
+
+
+def test_the_commit_replays_the_preview_and_writes_the_same(
+    world, tmp_path, run_import, settings, monkeypatch
+):
+    """The preview keeps what it worked out from each row; the commit replays it
+    (matching and checking against the database again) and writes exactly what
+    planning every row again writes."""
+    _existing(world)
+    settings.IMPORT_BULK = True
+    user = world.users["commune_a"]
+    path = xlsx(tmp_path / "hoi-vien.xlsx", HEADER, rows_for(world))
+    with transaction.atomic():
+        imp = run_import(user, P, path)
+        services.plans_cache_path(imp).unlink()  # no records: every row planned again
+        assert services.queue_commit(imp)
+        old = services.run_commit(imp.pk)
+        assert old.status == Status.DONE, old.failure
+        expected, counts = _state(old), (old.created, old.updated, old.unchanged)
+        transaction.set_rollback(True)
+
+    imp = run_import(user, P, path)
+    kept = services.plans_cache_path(imp)
+    assert kept.exists()
+    _no_second_plan(monkeypatch)
+    assert services.queue_commit(imp)
+    new = services.run_commit(imp.pk)
+    assert new.status == Status.DONE, new.failure
+    assert (new.created, new.updated, new.unchanged) == counts == (24, 3, 1)
+    assert _state(new) == expected
+    assert not kept.exists()
+
+
+def _cccd_elsewhere(world):
+    people_services.create_person(
+        actor=None,
+        branch=world.branch_b1,
+        full_name="Đinh Thị Khác",
+        birth_date=datetime.date(1961, 2, 2),
+        cccd="004161000001",
+    )
+
+
+def _twin(world):  # the second new row's member, registered meanwhile without a CCCD
+    people_services.create_person(
+        actor=None,
+        branch=world.branch_a1,
+        full_name="Hà Thị Hai Một Một",
+        birth_date=datetime.date(1961, 2, 2),
+    )
+
+
+def _twin_other_cccd(world):
+    people_services.create_person(
+        actor=None,
+        branch=world.branch_a1,
+        full_name="Hà Thị Hai Một Một",
+        birth_date=datetime.date(1961, 2, 2),
+        cccd="004161999999",
+    )
+
+
+def _archived(world):
+    person = Person.objects.get(pk=world.person_a1.pk)
+    people_services.archive_person(person, reason="Chuyển đi", actor=None)
+
+
+def _edited(world):  # the first row's changes, made by hand meanwhile
+    person = Person.objects.get(pk=world.person_a1.pk)
+    people_services.update_person(
+        person, actor=None, phone="0987654321", ethnicity="Nùng", occupation="Giáo viên"
+    )
+
+
+def _edited_wrongly(world):  # (legacy data) joined before her birth: the update fails
+    Person.objects.filter(cccd="001192000555").update(joined_hoi_on=datetime.date(1980, 1, 1))
+
+
+def _renamed(world):
+    from uutu.orgs import services as org_services
+    from uutu.orgs.models import Unit
+
+    org_services.rename_unit(
+        Unit.objects.get(pk=world.branch_a2.pk),
+        new_name="Chi hội Thôn Nam",
+        on=datetime.date.today(),
+        actor=None,
+    )
+
+
+def _no_role(world):
+    world.users["commune_a"].assignments.update(is_active=False)
+
+
+def _moved_role(world):  # now a cadre of commune B only
+    from uutu.accounts.models import RoleAssignment
+    from uutu.accounts.roles import Role
+
+    user = world.users["commune_a"]
+    user.assignments.update(is_active=False)
+    RoleAssignment.objects.create(user=user, unit=world.commune_b, role=Role.COMMUNE_CADRE)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        None,
+        _cccd_elsewhere,
+        _twin,
+        _twin_other_cccd,
+        _archived,
+        _edited,
+        _edited_wrongly,
+        _renamed,
+        _no_role,
+        _moved_role,
+    ],
+    ids=lambda f: f.__name__.strip("_") if f else "unchanged",
+)
+def test_a_replayed_commit_sees_what_changed_since_the_preview(
+    world, tmp_path, run_import, settings, monkeypatch, change
+):
+    """Whatever changed in the database between the preview and the commit, the
+    commit from the preview's records ends as the commit that plans every row
+    again: the same errors (or the same rows written)."""
+    _existing(world)
+    settings.IMPORT_BULK = True
+    user = world.users["commune_a"]
+    path = xlsx(tmp_path / "hoi-vien.xlsx", HEADER, rows_for(world, 6))
+    imp = run_import(user, P, path)
+    assert imp.status == Status.READY, imp.errors[:3]
+    kept = services.plans_cache_path(imp)
+    assert kept.exists()
+    records = kept.read_bytes()
+    results = []
+    for replay in (True, False):
+        with transaction.atomic(), monkeypatch.context() as patch:
+            if replay:
+                kept.write_bytes(records)
+                _no_second_plan(patch)
+            else:
+                kept.unlink(missing_ok=True)
+            if change:
+                change(world)
+            assert services.queue_commit(imp)
+            done = services.run_commit(imp.pk)
+            results.append(
+                (
+                    done.status,
+                    done.failure,
+                    done.errors,
+                    (done.created, done.updated, done.unchanged),
+                    _state(done) if done.status == Status.DONE else None,
+                )
+            )
+            transaction.set_rollback(True)
+        imp.refresh_from_db()
+        assert imp.status == Status.READY
+    assert results[0] == results[1]
+    if change in (None, _twin, _edited):
+        assert results[0][0] == Status.DONE
+    else:
+        assert results[0][0] == Status.FAILED, change
+    assert not Person.objects.filter(full_name__startswith="Hà Thị").exists()
