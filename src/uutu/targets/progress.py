@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from uutu.orgs.models import Unit
+from uutu.orgs.models import Level, Unit
 from uutu.pipeline import figures as F
 
 from .indicators import BY_CODE, INDICATORS
@@ -115,8 +115,11 @@ def _communes(scope: F.Scope, by_child: bool) -> dict:
     """How many communes (cơ sở Hội) lie under the unit: the denominator of the
     "share of communes" indicators. On the current tree, counted in SQL per child."""
     if scope.current:
+        # The levels' ids first: with literal ids the planner reads the level index
+        # (3,321 communes) instead of scanning 200,000 units for a join on the code.
+        levels = list(Level.objects.filter(code__in=COMMUNE_LEVELS).values_list("pk", flat=True))
         qs = Unit.objects.filter(
-            path__startswith=scope.unit.path, is_active=True, level__code__in=COMMUNE_LEVELS
+            path__startswith=scope.unit.path, is_active=True, level_id__in=levels
         )
         if not by_child:
             return {"total": qs.count(), "children": {}}
