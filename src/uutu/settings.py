@@ -131,7 +131,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: it costs 100-400 ms on the dashboard's GROUP BYs (their
     # estimated cost passes jit_above_cost) and saves nothing on short queries.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # No parallel query: under 200 users the parallel workers oversubscribed the
+    # cores (4 requests/s with, 16 without; docs/benchmarks.md). DB_OPTIONS
+    # replaces both for a bigger server.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        env("DB_OPTIONS") or "-c jit=off -c max_parallel_workers_per_gather=0"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

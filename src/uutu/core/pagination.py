@@ -48,12 +48,22 @@ class CappedPaginator(Paginator):
 
 
 def paginate(
-    request, queryset, per_page: int | None = None, cap: int = COUNT_CAP, more: bool = False
+    request,
+    queryset,
+    per_page: int | None = None,
+    cap: int = COUNT_CAP,
+    more: bool = False,
+    count: int | None = None,
 ):
     """The requested page (``?page=``) of ``queryset`` with a capped count; an
     invalid or too large page number gives the nearest valid page. ``more`` says
-    that ``queryset`` is already a truncated list (see :func:`first_matches`)."""
+    that ``queryset`` is already a truncated list (see :func:`first_matches`);
+    ``count`` is an exact count known without counting the rows (from counters),
+    given in full however large."""
     paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE, cap=cap)
+    if count is not None:
+        paginator.count = count  # cached_property: no COUNT query
+        paginator.more = False
     if more:
         paginator.more = True
     return paginator.get_page(request.GET.get("page"))

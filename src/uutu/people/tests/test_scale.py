@@ -97,10 +97,15 @@ def test_over_the_cap_the_list_says_more_than(world, login, settings, monkeypatc
     from uutu.core import pagination
 
     monkeypatch.setattr(pagination, "COUNT_CAP", 5)
-    monkeypatch.setattr(pagination.paginate, "__defaults__", (None, 5, False))
+    monkeypatch.setattr(pagination.paginate, "__defaults__", (None, 5, False, None))
     settings.PAGE_SIZE = 2
     _grow(world, branches=1, per_branch=8)
-    html = login(world.users["province"]).get("/hoi-vien/?page=3").content.decode()
+    # a row filter (the unfiltered list is counted from the member counts, in full)
+    html = (
+        login(world.users["province"])
+        .get("/hoi-vien/?position=branch_deputy&page=3")
+        .content.decode()
+    )
     assert "Hơn 5 hội viên" in html
     assert "Trang 3/hơn 3" in html
     assert 'data-testid="capped-hint"' in html
@@ -229,3 +234,40 @@ def test_search_pages_follow_the_database_order_without_a_count(
     html = login(world.users["province"]).get("/hoi-vien/?q=thi&page=2").content.decode()
     assert f"{len(expected)} hội viên" in html
     assert html.count('class="fw-semibold" href="/hoi-vien/') == 5
+
+
+def test_unfiltered_list_counts_from_the_member_counts(world, login, django_assert_num_queries):
+    """Filtered by scope or unit only, the list's count is the sum of the per-chi-hội
+    counts (no COUNT over the members) and equals the rows it lists; any other
+    filter counts the rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _grow(world, branches=2, per_branch=6)
+    client = login(world.users["province"])
+    for url, people in (
+        ("/hoi-vien/", Person.objects.filter(archived_at__isnull=True)),
+        (
+            f"/hoi-vien/?unit={world.commune_a.pk}",
+            Person.objects.filter(
+                archived_at__isnull=True, branch__path__startswith=world.commune_a.path
+            ),
+        ),
+    ):
+        expected = people.restrict(world.users["province"], "people.view").count()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        page = response.context["page"]
+        assert page.paginator.count == expected and not page.paginator.more
+        sql = " ".join(q["sql"] for q in queries.captured_queries)
+        assert "people_membercount" in sql and 'FROM "people_person"' in sql
+        assert 'SELECT COUNT(*) FROM (SELECT "people_person"' not in sql
+    # a row filter: the members are counted
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/hoi-vien/?party=member")
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "people_membercount" not in sql
+    listed = Person.objects.filter(
+        archived_at__isnull=True, party_status__in=["probationary", "official"]
+    )
+    assert response.context["page"].paginator.count == listed.count()
