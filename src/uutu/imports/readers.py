@@ -409,33 +409,48 @@ def cache_rows(table: Table, source: Path, target: Path) -> Table:
     return table
 
 
-def cached_table(source: Path, target: Path) -> Table | None:
-    """The table :func:`cache_rows` kept for ``source``, or None when there is none
-    (or it is not for this file)."""
+def _open_kept(target: Path, valid) -> tuple | None:
+    """Open a file kept beside an upload and read its head: ``(fh, head)`` when
+    ``valid(head, fh)`` says it is the one wanted, else None (and nothing open)."""
     try:
-        fh = open(target, "rb")  # noqa: SIM115 - closed by Table.close
+        fh = open(target, "rb")  # noqa: SIM115 - closed by the caller's close
     except OSError:
         return None
     try:
         head = marshal.load(fh)
-        if head[:4] != _source_stamp(source):
-            fh.close()
-            return None
-        header, total, encoding = head[4:]
+        if valid(head, fh):
+            return fh, head
     except (OSError, EOFError, ValueError, TypeError):
-        fh.close()
+        pass
+    fh.close()
+    return None
+
+
+def _kept_chunks(fh):
+    """The chunks of a kept file, up to its end marker."""
+    try:
+        while (chunk := marshal.load(fh)) is not None:
+            yield chunk
+    except (EOFError, ValueError) as exc:
+        raise ReadError("Không đọc được tệp: hãy tải tệp lên lại.") from exc
+
+
+def cached_table(source: Path, target: Path) -> Table | None:
+    """The table :func:`cache_rows` kept for ``source``, or None when there is none
+    (or it is not for this file)."""
+    kept = _open_kept(target, lambda head, fh: head[:4] == _source_stamp(source))
+    if kept is None:
         return None
+    fh, head = kept
+    header, total, encoding = head[4:]
 
     def rows():
-        try:
-            while (chunk := marshal.load(fh)) is not None:
-                for number, values in chunk:
-                    for i, v in enumerate(values):
-                        if type(v) is tuple:
-                            values[i] = _decode(v)
-                    yield number, values
-        except (EOFError, ValueError) as exc:
-            raise ReadError("Không đọc được tệp: hãy tải tệp lên lại.") from exc
+        for chunk in _kept_chunks(fh):
+            for number, values in chunk:
+                for i, v in enumerate(values):
+                    if type(v) is tuple:
+                        values[i] = _decode(v)
+                yield number, values
 
     table = Table(header=header, rows=rows(), total=total, encoding=encoding)
     table._close = fh.close
@@ -517,33 +532,21 @@ class Records:
 def cached_records(source: Path, target: Path) -> Records | None:
     """The records :class:`RecordWriter` kept for ``source``, or None when there are
     none (or they are not for this upload, or not complete)."""
-    try:
-        fh = open(target, "rb")  # noqa: SIM115 - closed by Records.close
-    except OSError:
-        return None
-    try:
-        head = marshal.load(fh)
+
+    def valid(head, fh) -> bool:
         if head[:-1] != [_RECORDS_MAGIC, *_source_stamp(source)]:
-            fh.close()
-            return None
+            return False
         start = fh.tell()
         fh.seek(-1, os.SEEK_END)
-        if fh.read(1) != marshal.dumps(None):  # no end marker: not complete
-            fh.close()
-            return None
+        complete = fh.read(1) == marshal.dumps(None)  # the end marker is there
         fh.seek(start)
-    except (OSError, EOFError, ValueError, TypeError):
-        fh.close()
+        return complete
+
+    kept = _open_kept(target, valid)
+    if kept is None:
         return None
-
-    def chunks():
-        try:
-            while (chunk := marshal.load(fh)) is not None:
-                yield chunk
-        except (EOFError, ValueError) as exc:
-            raise ReadError("Không đọc được tệp: hãy tải tệp lên lại.") from exc
-
-    return Records(meta=head[-1], chunks=chunks(), close=fh.close)
+    fh, head = kept
+    return Records(meta=head[-1], chunks=_kept_chunks(fh), close=fh.close)
 
 
 def open_table(path: Path, file_format: str) -> Table:
