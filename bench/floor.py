@@ -79,9 +79,14 @@ FROM (
              AND s.start <= %(start)s AND (s."end" IS NULL OR s."end" > %(start)s)
          ) THEN 1 ELSE 0 END AS was_party,
          CASE WHEN EXISTS (
-           SELECT 1 FROM pipeline_caseevent e JOIN pipeline_case c ON c.id = e.case_id
-           WHERE c.person_id = pos.person_id AND e.kind = 'step'
-             AND e.step IN ('cultivation', 'introduced') AND e.date <= %(end)s
+           -- her cases first (few), then their events: SQLite otherwise drives the
+           -- join from every cultivation event of the country, once per head
+           SELECT 1 FROM pipeline_case c
+           WHERE c.person_id = pos.person_id AND EXISTS (
+             SELECT 1 FROM pipeline_caseevent e
+             WHERE e.case_id = c.id AND e.kind = 'step'
+               AND e.step IN ('cultivation', 'introduced') AND e.date <= %(end)s
+           )
          ) THEN 1 ELSE 0 END AS cultivated
   FROM people_position pos
   JOIN orgs_unit u ON u.id = pos.unit_id
