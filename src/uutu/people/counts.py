@@ -140,14 +140,26 @@ def _sqlite_sql() -> list[str]:
             "OLD.working_away IS NOT NEW.working_away",
         ]
     )
+
+    def take_off(row: str) -> str:
+        # A counted member's chi hội has its row: taking her off only updates it,
+        # never inserts (a test database's flush deletes the units and the count
+        # rows before the members; an inserted row would point at a deleted unit).
+        sets = ", ".join(
+            f"{f} = {f} + {w}" for f, w in zip(FIELDS, _weights(row, "-1"), strict=True)
+        )
+        return (
+            f"UPDATE {TABLE} SET {sets} "
+            f"WHERE branch_id = {row}.branch_id AND {row}.archived_at IS NULL;"
+        )
+
     ins, upd, dele = TRIGGERS
     return [
         f"CREATE TRIGGER {ins} AFTER INSERT ON {PERSON} FOR EACH ROW "
         f"BEGIN {upsert('NEW', '1')} END",
         f"CREATE TRIGGER {upd} AFTER UPDATE ON {PERSON} FOR EACH ROW WHEN {changed} "
-        f"BEGIN {upsert('OLD', '-1')} {upsert('NEW', '1')} END",
-        f"CREATE TRIGGER {dele} AFTER DELETE ON {PERSON} FOR EACH ROW "
-        f"BEGIN {upsert('OLD', '-1')} END",
+        f"BEGIN {take_off('OLD')} {upsert('NEW', '1')} END",
+        f"CREATE TRIGGER {dele} AFTER DELETE ON {PERSON} FOR EACH ROW BEGIN {take_off('OLD')} END",
     ]
 
 
