@@ -26,7 +26,7 @@ def top_unit(user, action: str):
     return min(units, key=lambda u: (u.depth, u.path), default=None)
 
 
-def selected_unit(request, action: str, *, tree=None):
+def selected_unit(request, action: str):
     """The unit asked for (404 outside the user's scope, 403 without ``action``),
     or her top unit. ``unit`` is an id (links) or the text of the unit picker (a
     label it offered, or a name that matches one unit of her scope); text that
@@ -39,7 +39,7 @@ def selected_unit(request, action: str, *, tree=None):
     if raw.isdigit():
         return get_scoped_or_404(user, units, action, pk=int(raw))
     if raw:
-        field = UnitPickerField(queryset=_in_scope(user, action, tree))
+        field = UnitPickerField(queryset=Unit.objects.restrict(user, action))
         try:
             return units.get(pk=field.clean(raw[:200]).pk)
         except ValidationError as exc:
