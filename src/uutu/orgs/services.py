@@ -120,6 +120,9 @@ def create_unit(
     unit.path = (parent.path if parent else "") + Unit.segment(unit.pk)
     unit.depth = parent.depth + 1 if parent else 0
     Unit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
+    from uutu.pipeline import counters
+
+    counters.figures_changed([unit.path])  # a new child, perhaps a new commune
     event = None
     if record_event:
         event = _new_event(

@@ -14,3 +14,6 @@ class PipelineConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_seed, sender=self)
+        from . import counters
+
+        counters.connect_signals()

@@ -31,10 +31,12 @@ Kept exact in the writer's transaction:
 
 import calendar
 import datetime
+import hashlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from uutu.orgs.models import PATH_SEGMENT_WIDTH, Unit
@@ -135,6 +137,7 @@ def count_events(events, *, sign: int = 1, case=None) -> None:
         for key in _keys(event, paths.get(event.hoi_unit_id), party_path):
             deltas[key] += sign
     _apply(deltas)
+    figures_changed(paths.values())
     if sign > 0:  # her first cultivation / introduction date (a removal: see heads_changed)
         heads_changed(person_of.get(e.case_id) for e in events if e.step in CULTIVATED_STEPS)
 
@@ -160,6 +163,7 @@ def case_party_unit_changed(case, old_party_unit_id: int | None) -> None:
         for key in _keys(event, None, paths.get(case.party_unit_id)):
             deltas[key] += 1
     _apply(deltas)
+    figures_changed(paths.values())
 
 
 def unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
@@ -167,6 +171,7 @@ def unit_moved(unit_id: int, old_path: str, new_path: str) -> None:
     rows — the totals of its subtree — leave the old ancestors and join the new
     ones. Rows inside the subtree are unchanged. The branch heads' copied paths
     follow. Three queries."""
+    figures_changed([old_path, new_path])
     _heads_moved(old_path, new_path)
     old = set(_ancestor_ids(old_path)[:-1])
     new = set(_ancestor_ids(new_path)[:-1])
@@ -259,6 +264,7 @@ def rebuild() -> int:
         written = cursor.rowcount
     if _heads_ready():
         rebuild_heads()
+    figures_changed_everywhere()
     return written
 
 
@@ -411,25 +417,79 @@ def _heads_sql(person_ids=None) -> tuple[str, list]:
     return sql, params
 
 
-HEADS_STAMP = "heads"
+# --- tokens of the figures (the cache) ------------------------------------------------
+#
+# Every figure a screen shows is a function of rows that only the writers below
+# change. Each province (a unit of depth 1, in either tree) has a token,
+# ``CounterStamp("figs:<province id>")``, that the writer replaces in its own
+# transaction whenever a row of that province changes; a tree's root has its own.
+# Figures are cached under the tokens they were read with (:func:`cached`), so a
+# committed change is never hidden by the cache, and a change in one province
+# leaves every other province's cached figures in place.
+
+FIGURES_STAMP = "figs:"
+FIGURES_CACHE_SECONDS = 3600  # an unchanged token keeps its figures an hour at most
 
 
-def stamp(name: str) -> str:
-    """The current token of a family of counter rows ("" before its first change)."""
+def province_of(path: str) -> int:
+    """The id of the province a unit path lies in; a root's own id for a root."""
+    w = PATH_SEGMENT_WIDTH
+    return int(path[w + 1 : 2 * w + 1] or path[:w])
+
+
+def restamp(names) -> None:
+    """Give each token in ``names`` a new random value, in the caller's transaction
+    (one upsert, rows in name order so two writers never deadlock). Figures cached
+    under the old value are never read again once this commits. Random, not a
+    counter, so that a rolled-back change can never bring an old token back."""
     from .models import CounterStamp
 
-    return CounterStamp.objects.filter(name=name).values_list("token", flat=True).first() or ""
+    names = sorted(set(names))
+    if names:
+        CounterStamp.objects.bulk_create(
+            [CounterStamp(name=n, token=secrets.token_hex(16)) for n in names],
+            update_conflicts=True,
+            update_fields=["token"],
+            unique_fields=["name"],
+        )
 
 
-def restamp(name: str) -> None:
-    """Give ``name`` a new random token, in the caller's transaction: figures cached
-    under the old token are never read again once this commits. A random token, not
-    a counter, so that a rolled-back change can never bring an old token back."""
+def figures_changed(paths) -> None:
+    """Rows under these unit paths changed: new tokens for their provinces."""
+    restamp(f"{FIGURES_STAMP}{province_of(p)}" for p in paths if p and p[0].isdigit())
+
+
+def figures_changed_everywhere() -> None:
+    """After a bulk load, a rebuild or a reorganisation (which changes which tree
+    every past period is counted on): a new token for every province and root."""
+    figures_changed(Unit.objects.filter(depth__lte=1).values_list("path", flat=True))
+
+
+def figures_token(*units) -> str:
+    """One token for the figures of these units (a unit and, say, its Party
+    counterpart): their provinces' tokens, or every token for a tree's root."""
     from .models import CounterStamp
 
-    token = secrets.token_hex(16)
-    if not CounterStamp.objects.filter(name=name).update(token=token):
-        CounterStamp.objects.create(name=name, token=token)
+    units = [u for u in units if u is not None]
+    rows = CounterStamp.objects.filter(name__startswith=FIGURES_STAMP)
+    if all(u.depth > 0 for u in units):
+        rows = rows.filter(name__in=[f"{FIGURES_STAMP}{province_of(u.path)}" for u in units])
+    pairs = sorted(rows.values_list("name", "token"))
+    return hashlib.blake2b(repr(pairs).encode(), digest_size=12).hexdigest()
+
+
+def cached(kind: str, units, parts, compute, *, token: str | None = None):
+    """``compute()``, kept in the cache under the units' token (:func:`figures_token`)
+    and ``parts`` (anything else the result depends on: dates, flags). The units'
+    paths are part of the key too."""
+    units = [u for u in units if u is not None]
+    token = token if token is not None else figures_token(*units)
+    key = ":".join([kind, token, *(f"{u.pk}@{u.path}" for u in units), *map(str, parts)])
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, FIGURES_CACHE_SECONDS)
+    return value
 
 
 def _write_heads(person_ids=None) -> int:
@@ -441,16 +501,30 @@ def _write_heads(person_ids=None) -> int:
     with connection.cursor() as cursor:
         if person_ids is None:
             cursor.execute(f"DELETE FROM {table}")
+            paths = None
         else:
+            # The rows' paths, old and new, tell whose figures changed.
             marks = ", ".join(["%s"] * len(person_ids))
-            cursor.execute(f"DELETE FROM {table} WHERE person_id IN ({marks})", list(person_ids))
-        deleted = cursor.rowcount
+            cursor.execute(
+                f"DELETE FROM {table} WHERE person_id IN ({marks}) RETURNING path",
+                list(person_ids),
+            )
+            paths = {row[0] for row in cursor.fetchall()}
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({sql}) recount", params
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({sql}) recount"
+            + (" RETURNING path" if paths is not None else ""),
+            params,
         )
-        written = cursor.rowcount
-    if deleted or written:  # a member who is no head changes nothing
-        restamp(HEADS_STAMP)
+        if paths is None:
+            written = cursor.rowcount
+        else:
+            added = [row[0] for row in cursor.fetchall()]
+            written = len(added)
+            paths.update(added)
+    if paths is None:
+        figures_changed_everywhere()
+    else:  # a member who is no head changes nothing
+        figures_changed(paths)
     return written
 
 
@@ -475,9 +549,6 @@ def _heads_moved(old_path: str, new_path: str) -> None:
             f"UPDATE {table} SET path = {concat} WHERE path LIKE %s",
             [new_path, len(old_path) + 1, old_path + "%"],  # paths are digits and dots
         )
-        moved = cursor.rowcount
-    if moved:
-        restamp(HEADS_STAMP)
 
 
 @transaction.atomic
@@ -546,3 +617,39 @@ def verify_heads() -> list[HeadDifference]:
         if recounted:
             diff.recounted = values
     return list(by_position.values())
+
+
+# --- the tokens follow every save of what the figures are read from -----------------
+
+
+def _unit_saved(sender, instance, **kwargs) -> None:
+    figures_changed([instance.path])  # its name, level, activity, counterpart
+
+
+def _unit_row_saved(sender, instance, **kwargs) -> None:
+    if sender._meta.get_field("unit").is_cached(instance):
+        figures_changed([instance.unit.path])
+    else:
+        figures_changed(Unit.objects.filter(pk=instance.unit_id).values_list("path", flat=True))
+
+
+def _everything_changed(sender, **kwargs) -> None:
+    figures_changed_everywhere()
+
+
+def connect_signals() -> None:
+    """Replace the tokens whenever a unit, a quota, a manual figure, a level or a
+    reorganisation event is saved or removed (admin, services, tests alike). Bulk
+    writes send no signal: their writers call :func:`figures_changed` themselves
+    (``orgs.services``, :func:`rebuild`, the loaders)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from uutu.orgs.models import Level, OrgEvent
+    from uutu.targets.models import ManualFigure, Quota
+
+    for signal in (post_save, post_delete):
+        signal.connect(_unit_saved, sender=Unit, dispatch_uid=f"figs-unit-{signal}")
+        for model in (Quota, ManualFigure):
+            signal.connect(_unit_row_saved, sender=model, dispatch_uid=f"figs-{model}-{signal}")
+        for model in (Level, OrgEvent):
+            signal.connect(_everything_changed, sender=model, dispatch_uid=f"figs-{model}-{signal}")

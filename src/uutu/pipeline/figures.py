@@ -20,7 +20,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Case, Count, Exists, Min, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Substr
 
@@ -32,7 +31,6 @@ from . import counters
 from .models import BranchHeadFact, CaseEvent, FigureCount, Organisation, Step
 
 PARTY = (Party.PROBATIONARY, Party.OFFICIAL)
-HEADS_CACHE_SECONDS = 3600  # an unchanged token keeps its figures an hour at most
 
 # Pipeline figures: (key, step counted, position filter: None = any, "head", "other")
 EVENT_FIGURES = {
@@ -200,15 +198,14 @@ def branch_head_figures(
     if not scope.current:
         return _branch_head_figures(unit, on, since, by_child, scope)
     # On the current tree the figures depend only on the branch-head rows: kept in
-    # the cache under the token those rows had (a change gives a new token), so a
+    # the cache under the province's token (a change gives a new token), so a
     # national dashboard does not group 100,000 rows on every request.
-    token = counters.stamp(counters.HEADS_STAMP)
-    key = f"heads:{token}:{unit.pk}:{unit.path}:{on}:{since}:{by_child}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = _branch_head_figures(unit, on, since, by_child, scope)
-        cache.set(key, figures, HEADS_CACHE_SECONDS)
-    return figures
+    return counters.cached(
+        "heads",
+        [unit],
+        (on, since, by_child),
+        lambda: _branch_head_figures(unit, on, since, by_child, scope),
+    )
 
 
 def _branch_head_figures(unit, on, since, by_child: bool, scope: Scope) -> dict:

@@ -23,8 +23,8 @@ from django.db.models.functions import TruncMonth
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from uutu.accounts import permissions
 from uutu.emulation.selection import (
@@ -232,29 +232,19 @@ def _overdue(user, unit, today):
     return count, shown
 
 
-def dashboard(request):
-    user = request.user
-    unit = selected_unit(request, DASHBOARD)
-    year = selected_year(request)
-    period = Period.year(year)
-    today = datetime.date.today()
+def _unit_context(unit, period) -> dict:
+    """The part of the dashboard that is the same for every user who may see
+    ``unit``: its quotas, figures, progress, children and chart. Kept in the cache
+    under the token of the unit's province and of its Party counterpart's
+    (:func:`uutu.pipeline.counters.cached`), which every writer replaces."""
     quotas = {q.indicator: q for q in Quota.objects.filter(unit=unit, period=period)}
-    context = {
-        "unit": unit,
-        "year": year,
-        "period": period,
-        "is_hoi": unit.tree == Tree.HOI,
-        **unit_selector(user, DASHBOARD, unit, purpose="dashboard"),
-        "years": year_options(year),
-        "can_pipeline": permissions.has_any(user, PIPELINE_VIEW),
-    }
     chart = monthly_chart(unit, period)
-    context["chart"] = chart
-    context["chart_rows"] = list(
-        zip(chart["labels"], chart["introduced"], chart["admitted"], strict=True)
-    )
-    if context["can_pipeline"]:
-        context["overdue_count"], context["overdue"] = _overdue(user, unit, today)
+    context = {
+        "chart": chart,
+        "chart_rows": list(
+            zip(chart["labels"], chart["introduced"], chart["admitted"], strict=True)
+        ),
+    }
     if unit.tree == Tree.HOI:
         figs = figures(unit, period, by_child=True)
         values = figs["total"]
@@ -269,16 +259,7 @@ def dashboard(request):
             heads_party=heads_party,
             heads_pct=F.percent(heads_party, heads),
             heads_quota=quotas.get("branch_heads_party_pct"),
-        )
-        ranked = children_progress(unit, period, figs)
-        show_all = request.GET.get("con") == ALL_CHILDREN
-        context.update(
-            children=_child_rows(ranked if show_all else ranked[:CHILDREN_SHOWN]),
-            children_count=len(ranked),
-            children_all_url="?"
-            + urlencode({"unit": unit.pk, "year": year, "con": ALL_CHILDREN})
-            + "#don-vi-truc-thuoc",
-            child_url=reverse("reports:dashboard"),
+            ranked=_child_rows(children_progress(unit, period, figs)),
         )
     else:
         rows = progress(unit, period, values={}, quotas=quotas, only_with_quota=True)
@@ -291,5 +272,47 @@ def dashboard(request):
             cells_admitted=cells["admitted"],
             cells_introduced=cells["introduced"],
             cells_met=cells["met"],
+        )
+    return context
+
+
+def unit_context(unit, period) -> dict:
+    """:func:`_unit_context` through the cache."""
+    return counters.cached(
+        "dashboard",
+        [unit, unit.counterpart],
+        (period.start, period.end, get_language()),
+        lambda: _unit_context(unit, period),
+    )
+
+
+def dashboard(request):
+    user = request.user
+    unit = selected_unit(request, DASHBOARD)
+    year = selected_year(request)
+    period = Period.year(year)
+    today = datetime.date.today()
+    context = {
+        "unit": unit,
+        "year": year,
+        "period": period,
+        "is_hoi": unit.tree == Tree.HOI,
+        **unit_selector(user, DASHBOARD, unit, purpose="dashboard"),
+        "years": year_options(year),
+        "can_pipeline": permissions.has_any(user, PIPELINE_VIEW),
+    }
+    context.update(unit_context(unit, period))
+    if context["can_pipeline"]:
+        context["overdue_count"], context["overdue"] = _overdue(user, unit, today)
+    if unit.tree == Tree.HOI:
+        ranked = context.pop("ranked")
+        show_all = request.GET.get("con") == ALL_CHILDREN
+        context.update(
+            children=ranked if show_all else ranked[:CHILDREN_SHOWN],
+            children_count=len(ranked),
+            children_all_url="?"
+            + urlencode({"unit": unit.pk, "year": year, "con": ALL_CHILDREN})
+            + "#don-vi-truc-thuoc",
+            child_url=reverse("reports:dashboard"),
         )
     return render(request, "reports/dashboard.html", context)

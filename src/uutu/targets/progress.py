@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from uutu.orgs.models import Level, Unit
+from uutu.pipeline import counters
 from uutu.pipeline import figures as F
 
 from .indicators import BY_CODE, INDICATORS
@@ -142,7 +143,19 @@ def _communes(scope: F.Scope, by_child: bool) -> dict:
 
 def figures(unit: Unit, period: Period, *, by_child: bool = False) -> dict:
     """Every figure of ``unit``'s subtree for ``period``:
-    ``{"total": {...}, "children": {child_id: {...}}}``."""
+    ``{"total": {...}, "children": {child_id: {...}}}``. Kept in the cache under the
+    token of the unit's province, which every writer of these figures replaces
+    (:func:`uutu.pipeline.counters.cached`)."""
+    return counters.cached(
+        "figures",
+        [unit],
+        (period.start, period.end, by_child),
+        lambda: _figures(unit, period, by_child),
+    )
+
+
+def _figures(unit: Unit, period: Period, by_child: bool) -> dict:
+    """:func:`figures`, counted (no cache)."""
     scope = F.scope_as_of(unit, period.end)
     parts = [
         F.event_figures(unit, period.start, period.end, by_child=by_child, scope=scope),
@@ -166,7 +179,12 @@ def _per_cell(unit: Unit, period: Period, indicator, quota) -> tuple[int | None,
     if party is None:
         return None, ""
     need = float(quota.value) if quota else 1.0
-    met, cells = F.cells_meeting(party, period.start, period.end, indicator.figure, need)
+    met, cells = counters.cached(
+        "cells",
+        [party],
+        (period.start, period.end, indicator.figure, need),
+        lambda: F.cells_meeting(party, period.start, period.end, indicator.figure, need),
+    )
     return met, f"{met} / {cells} chi bộ"
 
 

@@ -22,7 +22,7 @@ from uutu.pipeline.models import CaseEvent, FigureCount, Organisation, Status, S
 from uutu.pipeline.tests.test_services import ago, member, take_class, walk
 from uutu.reports import views_dashboard
 from uutu.targets import progress
-from uutu.targets.models import ManualFigure, Period
+from uutu.targets.models import ManualFigure, Period, Quota
 
 STEPS = list(Step)
 
@@ -66,8 +66,10 @@ def _communes_by_loading(scope, by_child):
 
 
 def _raw(monkeypatch, call, *args, **kwargs):
-    """``call`` with the counters and the SQL child grouping switched off."""
+    """``call`` with the counters, the SQL child grouping and the figures' cache
+    switched off."""
     with monkeypatch.context() as m:
+        m.setattr(counters, "cached", lambda kind, units, parts, compute, **kw: compute())
         m.setattr(F, "scope_as_of", _explicit_scope)
         m.setattr(progress, "_communes", _communes_by_loading)
         m.setattr(counters, "month_span", lambda start, end: None)
@@ -101,6 +103,7 @@ def assert_exact(world, monkeypatch, *, units=None):
             chart = views_dashboard.monthly_chart(unit, period)
             assert chart == _raw(monkeypatch, views_dashboard.monthly_chart, unit, period)
             assert_heads_exact(unit, period, monkeypatch)
+            assert_dashboard_exact(unit, period, monkeypatch)
         for unit in party:
             unit.refresh_from_db()
             args = (unit, period.start, period.end)
@@ -112,6 +115,15 @@ def assert_exact(world, monkeypatch, *, units=None):
                     )
             chart = views_dashboard.monthly_chart(unit, period)
             assert chart == _raw(monkeypatch, views_dashboard.monthly_chart, unit, period)
+            assert_dashboard_exact(unit, period, monkeypatch)
+
+
+def assert_dashboard_exact(unit, period, monkeypatch) -> None:
+    """The dashboard's figures as the page gets them (from the cache when an
+    earlier call kept them, which every change must make stale) equal the same
+    figures counted from the events with no cache."""
+    shown = views_dashboard.unit_context(unit, period)
+    assert shown == _raw(monkeypatch, views_dashboard._unit_context, unit, period), unit.name
 
 
 def assert_heads_exact(unit, period, monkeypatch) -> None:
@@ -133,6 +145,13 @@ def _root_total(step, head=None):
     if head is not None:
         rows = rows.filter(head=head)
     return rows.aggregate(n=Sum("n"))["n"] or 0
+
+
+@pytest.fixture(autouse=True)
+def _warm_cache(world, monkeypatch):
+    """Every test starts with every unit's figures in the cache: a change that does
+    not replace its province's token then shows as a stale figure in assert_exact."""
+    assert_exact(world, monkeypatch)
 
 
 # --- every kind of event ------------------------------------------------------------
@@ -233,11 +252,49 @@ def test_removing_events_takes_them_out(world, monkeypatch):
     assert_exact(world, monkeypatch)
 
 
+def test_quotas_manual_figures_and_names_reach_the_cached_figures(world, monkeypatch):
+    """The cache was warmed before each change (``_warm_cache``); every change
+    below must show at once on the dashboard's figures."""
+    w = world
+    period = Period.year(ago(0).year)
+    quota = Quota.objects.create(unit=w.commune_a, period=period, indicator="admitted", value=2)
+    Quota.objects.create(unit=w.party_a, period=period, indicator="new_members_per_cell", value=1)
+    assert_exact(w, monkeypatch)
+    quota.value = 1
+    quota.save()
+    figure = ManualFigure.objects.create(
+        unit=w.commune_b, period=period, indicator="propaganda_sessions", value=3
+    )
+    assert_exact(w, monkeypatch)
+    figure.value = 7
+    figure.save()
+    quota.delete()
+    org_services.rename_unit(w.commune_b, new_name="Hội LHPN Xã Mới Tên", on=ago(0))
+    assert_exact(w, monkeypatch)
+    shown = views_dashboard.unit_context(w.province, period)
+    assert [row.unit.name for row in shown["ranked"]].count("Hội LHPN Xã Mới Tên") == 1
+
+
+def test_a_change_in_one_province_keeps_the_others_cached(world):
+    """Tokens are per province: a step recorded in one province leaves the other
+    province's token (and cached figures) as they were; the root sees both."""
+    w = world
+    other = org_services.create_unit(
+        parent=w.hoi_root, level=w.levels["hoi_province"], name="Hội LHPN Tỉnh Khác", code="97"
+    )
+    tokens = (counters.figures_token(w.province), counters.figures_token(other))
+    root = counters.figures_token(w.hoi_root)
+    walk(w, w.person_a2, Step.CULTIVATION, anonymous=True)
+    assert counters.figures_token(w.province) != tokens[0]
+    assert counters.figures_token(other) == tokens[1]
+    assert counters.figures_token(w.hoi_root) != root
+
+
 # --- every reorganisation -----------------------------------------------------------
 
 
 @pytest.fixture
-def busy(world):
+def busy(world, monkeypatch):
     """Events in every branch of both communes, this year and last year."""
     walk(world, world.person_a1, Step.DECISION, anonymous=True)
     walk(world, world.person_a2, Step.INTRODUCED, on=ago(30), anonymous=True)
@@ -245,6 +302,7 @@ def busy(world):
     ManualFigure.objects.create(
         unit=world.commune_a, period=Period.year(ago(0).year), indicator="model_1plus1_pct", value=1
     )
+    assert_exact(world, monkeypatch)  # checks the changes above, then warms the cache
     return world
 
 

@@ -223,6 +223,9 @@ def load_province(value, *, remote_area: bool = False) -> LoadResult:
             created_communes=n_hoi,
         )
         if result.changed:
+            from uutu.pipeline import counters
+
+            counters.figures_changed([hoi_prov.path, dang_prov.path])  # bulk: no signals
             audit.record(
                 "orgs.province.loaded",
                 hoi_prov,
