@@ -340,6 +340,7 @@ class Suite:
     # figures, dashboard and report figures
     def figures(self, scopes, year):
         import floor
+        from django.core.cache import cache
 
         from uutu.pipeline import figures as F
         from uutu.reports.services import build_figures
@@ -379,6 +380,7 @@ class Suite:
             half_floor_t = timed(lambda a=half_args: floor.figures(*a), args.runs, args.warmup)
 
             def ours(unit=unit):
+                cache.clear()  # counted every time, as the floor is
                 values = figures(unit, period, by_child=True)["total"]
                 return progress(unit, period, values=values)
 
@@ -396,14 +398,32 @@ class Suite:
                 scope,
                 timed(get_ok(client, url), args.runs, args.warmup),
                 floor_t,
-                notes=f"GET {url}",
+                notes=f"GET {url} (figures from the cache, as between two changes)",
             )
+            page = get_ok(client, url)
+
+            def cold(page=page):
+                cache.clear()  # the first view after a change in the province
+                return page()
+
+            self.add(
+                "dashboard page, cold cache",
+                scope,
+                timed(cold, args.runs, args.warmup),
+                floor_t,
+                notes="the same, the cache emptied before each call",
+            )
+
+            def report(unit=unit):
+                cache.clear()
+                return build_figures(unit, half)
+
             self.add(
                 "6-month report figures",
                 scope,
-                timed(lambda u=unit: build_figures(u, half), args.runs, args.warmup),
+                timed(report, args.runs, args.warmup),
                 half_floor_t,
-                notes=f"reports.services.build_figures, {half.name}",
+                notes=f"reports.services.build_figures, {half.name} (counted, no cache)",
             )
 
     # member list, search, case page

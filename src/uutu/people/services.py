@@ -251,11 +251,14 @@ def move_person(
         current.end = on
         current.save(update_fields=["end"])
     Membership.objects.create(person=person, branch=to_branch, start=on, reason=reason)
+    old_branch = person.branch
     person.branch = to_branch
     person.save(update_fields=["branch", "updated_at"])
+    from uutu.pipeline import counters
     from uutu.pipeline.models import Case  # the case follows her to the new branch
 
-    Case.objects.filter(person=person, status__in=["open", "paused"]).update(branch=to_branch)
+    if Case.objects.filter(person=person, status__in=["open", "paused"]).update(branch=to_branch):
+        counters.figures_changed([old_branch.path, to_branch.path])  # both overdue lists
     if check_scope and actor is not None:
         require_in_scope(actor, person, "people.move")
     audit.record(

@@ -484,7 +484,8 @@ def cached(kind: str, units, parts, compute, *, token: str | None = None):
     paths are part of the key too."""
     units = [u for u in units if u is not None]
     token = token if token is not None else figures_token(*units)
-    key = ":".join([kind, token, *(f"{u.pk}@{u.path}" for u in units), *map(str, parts)])
+    what = repr([*(f"{u.pk}@{u.path}" for u in units), *map(str, parts)])
+    key = f"{kind}:{token}:{hashlib.blake2b(what.encode(), digest_size=16).hexdigest()}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -633,22 +634,32 @@ def _unit_row_saved(sender, instance, **kwargs) -> None:
         figures_changed(Unit.objects.filter(pk=instance.unit_id).values_list("path", flat=True))
 
 
+def _case_saved(sender, instance, **kwargs) -> None:
+    """A case's status, due date, branch or chi bộ: the overdue lists of both."""
+    ids = [i for i in (instance.branch_id, instance.party_unit_id) if i is not None]
+    figures_changed(Unit.objects.filter(pk__in=ids).values_list("path", flat=True))
+
+
 def _everything_changed(sender, **kwargs) -> None:
     figures_changed_everywhere()
 
 
 def connect_signals() -> None:
-    """Replace the tokens whenever a unit, a quota, a manual figure, a level or a
-    reorganisation event is saved or removed (admin, services, tests alike). Bulk
-    writes send no signal: their writers call :func:`figures_changed` themselves
-    (``orgs.services``, :func:`rebuild`, the loaders)."""
+    """Replace the tokens whenever a unit, a case (the overdue lists), a quota, a
+    manual figure, a level or a reorganisation event is saved or removed (admin,
+    services, tests alike). Bulk writes send no signal: their writers call
+    :func:`figures_changed` themselves (``orgs.services``, ``people.services.move_person``,
+    :func:`rebuild`, the loaders)."""
     from django.db.models.signals import post_delete, post_save
 
     from uutu.orgs.models import Level, OrgEvent
     from uutu.targets.models import ManualFigure, Quota
 
+    from .models import Case
+
     for signal in (post_save, post_delete):
         signal.connect(_unit_saved, sender=Unit, dispatch_uid=f"figs-unit-{signal}")
+        signal.connect(_case_saved, sender=Case, dispatch_uid=f"figs-case-{signal}")
         for model in (Quota, ManualFigure):
             signal.connect(_unit_row_saved, sender=model, dispatch_uid=f"figs-{model}-{signal}")
         for model in (Level, OrgEvent):

@@ -212,6 +212,17 @@ def monthly_chart(unit, period) -> dict:
 
 
 def _overdue(user, unit, today):
+    """How many of the unit's open cases she may see are past their deadline, and
+    the first few: kept in the cache under the province's token (every case save
+    replaces it), her scope for cases and today's date."""
+    prefixes = permissions.scope_prefixes(user, PIPELINE_VIEW)
+    scope = "*" if prefixes is permissions.ALL else "|".join(prefixes)
+    return counters.cached(
+        "overdue", [unit], (today, scope), lambda: _count_overdue(user, unit, today)
+    )
+
+
+def _count_overdue(user, unit, today):
     cases = (
         Case.objects.restrict(user, PIPELINE_VIEW)
         .filter(status=Status.OPEN, due_on__lt=today)

@@ -11,12 +11,15 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from uutu.emulation.tests.helpers import member, walk
 from uutu.emulation.tests.test_emulation import YEAR, build_data
 from uutu.orgs import services as org_services
+from uutu.people import services as people_services
+from uutu.pipeline import services as pipeline_services
 from uutu.pipeline.models import Case, Status, Step
 from uutu.targets.models import Period, Quota
 
@@ -80,6 +83,36 @@ def test_province_dashboard_shows_hand_counted_figures(data, login):
     assert sum(chart["introduced"]) == values["introduced"]
     embedded = re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html)
     assert json.loads(embedded.group(1))["admitted"] == chart["admitted"]
+
+
+def test_cached_overdue_list_follows_case_changes(data):
+    """The overdue count is kept in the cache; pausing, reopening and moving a
+    case to another commune show at once, on the province's and the commune's
+    dashboards."""
+    w = data
+    today = datetime.date.today()
+    province, commune_a = Client(), Client()
+    province.force_login(w.users["province"])
+    commune_a.force_login(w.users["commune_a"])
+
+    def counts():
+        return (
+            _get(province, year=YEAR).context["overdue_count"],
+            _get(commune_a, year=YEAR).context["overdue_count"],
+        )
+
+    before = counts()
+    case = Case.objects.filter(
+        status=Status.OPEN, due_on__lt=today, branch__parent=w.commune_a
+    ).first()
+    pipeline_services.exit_case(
+        case, status=Status.PAUSED, reason="Đi làm ăn xa", on=today, actor=None
+    )
+    assert counts() == (before[0] - 1, before[1] - 1)
+    pipeline_services.reopen_case(case, on=today, actor=None)
+    assert counts() == before
+    people_services.move_person(case.person, to_branch=w.branch_b1, on=today, actor=None)
+    assert counts() == (before[0], before[1] - 1)
 
 
 def test_overdue_deadlines_counted_in_the_unit(data, login):
