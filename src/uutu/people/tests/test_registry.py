@@ -246,6 +246,34 @@ def test_the_database_sorts_the_same_way(world):
     )
 
 
+def test_the_list_goes_chi_hoi_by_chi_hoi_then_by_name(world, login):
+    """The list page reads its scope chi hội by chi hội (the units' order), each
+    by name the Vietnamese way; a search is by name alone."""
+    w = world
+    for name, branch in [
+        ("Vũ Thị Đào", w.branch_a1),
+        ("Bùi Thị Dung", w.branch_a2),
+        ("Phạm Thị Anh", w.branch_a2),
+        ("Đỗ Thị Ân", w.branch_a1),
+    ]:
+        services.create_person(
+            actor=None, branch=branch, full_name=name, birth_date=datetime.date(1980, 1, 1)
+        )
+    client = login(w.users["province"])
+    rows = client.get(reverse("people:list")).context["page"].object_list
+    shown = [(r.branch_name, r.full_name) for r in rows]
+    branches = sorted({w.branch_a1, w.branch_a2, w.branch_b1}, key=lambda b: b.path)
+    expected = []
+    for branch in branches:
+        names = Person.objects.filter(branch=branch).values_list("full_name", flat=True)
+        expected += [(branch.name, n) for n in sorted(names, key=sort_key)]
+    assert shown == expected
+    assert shown[0][0] == branches[0].name and len({b for b, _ in shown}) == 3
+    rows = client.get(reverse("people:list"), {"q": "thi"}).context["page"].object_list
+    found = [r.full_name for r in rows]
+    assert found == sorted(found, key=sort_key) and "Phạm Thị Anh" in found
+
+
 # --- filters --------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from uutu.core.text import fold, normalize_name, sort_key, split_full_name
 from uutu.orgs.models import Unit
 from uutu.people.models import Membership, PartyStatusPeriod, Person, Position
 from uutu.people.validators import validate_cccd
+from uutu.people.views import LIST_ORDER
 from uutu.pipeline.models import STEP_ORDER, Case, CaseEvent, Dossier, Introducer
 from uutu.pipeline.workdays import add_months
 from uutu.reports.models import Report
@@ -205,7 +206,7 @@ def test_refuses_a_database_with_members(commune):
 
 def test_pages_render_for_bench_users(commune, client):
     users = {u.username: u for u in User.objects.filter(username__startswith="bench_")}
-    person = Person.objects.order_by("sort_key", "id").first()  # the list's first row
+    person = Person.objects.order_by(*LIST_ORDER).first()  # the list's first row
     case = Case.objects.filter(person__isnull=False, step="dossier").first() or Case.objects.first()
     for username in ("bench_national", "bench_province", "bench_commune"):
         client.force_login(users[username])
