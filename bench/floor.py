@@ -286,8 +286,9 @@ def compare(ours: dict, floor: dict, cells: dict | None = None) -> list[str]:
 
 def member_page(path_prefix: str, words: list[str], page_size: int) -> tuple[int, list[int]]:
     """The member list's first page by hand: how many members match, and the ids of
-    the first ``page_size`` in the Vietnamese order. Two queries (the page shows the
-    count)."""
+    the first ``page_size`` in the list's order: a search by name the Vietnamese way,
+    the plain list chi hội by chi hội (the units' paths), then by name. Two queries
+    (the page shows the count)."""
     where = under("b") + " AND p.archived_at IS NULL"
     params: dict = prefix_params(path_prefix)
     for i, word in enumerate(words):
@@ -298,7 +299,8 @@ def member_page(path_prefix: str, words: list[str], page_size: int) -> tuple[int
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT p.id, p.full_name, p.birth_date, p.party_status, b.name {frm} "
-            f"WHERE {where} ORDER BY p.sort_key, p.id LIMIT {int(page_size)}",
+            f"WHERE {where} ORDER BY {'' if words else 'b.path, '}p.sort_key, p.id "
+            f"LIMIT {int(page_size)}",
             params,
         )
         ids = [r[0] for r in cursor.fetchall()]

@@ -459,8 +459,12 @@ class Suite:
                 if scope not in scopes:
                     continue
                 user, unit = scopes[scope]
-                # ours, through the view's own filter: count and first page ids
+                # ours, through the view's own filter and order: count and first
+                # page ids (a search is sorted by name, as the view sorts the
+                # matches it shows)
                 _form, qs = filter_people(user, query)
+                if query:
+                    qs = qs.order_by("sort_key", "id")
                 page = Paginator(qs, size).get_page(1)
                 ours_ids = [p.pk for p in page.object_list]
                 prefix = unit.path if unit is not None else ""

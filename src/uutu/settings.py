@@ -234,6 +234,15 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Page sizes
 PAGE_SIZE = 50
 
+# Figures are cached under tokens the writers replace (docs/figures.md): never
+# stale, so a per-process cache is safe; each gunicorn worker keeps its own.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES") or 5000)},
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

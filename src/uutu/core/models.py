@@ -47,8 +47,15 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     action = models.CharField(_("thao tác"), max_length=100, db_index=True)
+    # Every import writes an audit row per member: no index here that another one
+    # already serves (the record's history index starts with the content type).
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     object_id = models.CharField(max_length=64, blank=True, default="")
     object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True, default="")
@@ -62,7 +69,7 @@ class AuditEntry(models.Model):
     )
     before = models.JSONField(_("trước"), null=True, blank=True)
     after = models.JSONField(_("sau"), null=True, blank=True)
-    request_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     source = models.CharField(_("nguồn"), max_length=20, default="web")
 
@@ -72,7 +79,12 @@ class AuditEntry(models.Model):
         verbose_name = _("nhật ký hoạt động")
         verbose_name_plural = _("nhật ký hoạt động")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-created_at"]),
+            # What one request or one import did ("import-42"): exact lookups only,
+            # so no pattern index beside it.
+            models.Index(fields=["request_id"], name="audit_request"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%d/%m/%Y %H:%M} {self.action} {self.object_repr}"

@@ -95,8 +95,11 @@ def normalize_name(text: str | None) -> str:
     """Tidy a typed name: NFC, single spaces, each word capitalised ("nguyễn thị HOA")."""
     if not text:
         return ""
-    words = _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip().split(" ")
-    return " ".join(w[:1].upper() + w[1:].lower() for w in words if w)
+    # str.split() splits on the characters ``\s`` matches (str.isspace), with no
+    # empty words: the same words as collapsing the spaces and splitting on " "
+    return " ".join(
+        [w[:1].upper() + w[1:].lower() for w in unicodedata.normalize("NFC", text).split()]
+    )
 
 
 def split_full_name(full_name: str) -> tuple[str, str, str]:

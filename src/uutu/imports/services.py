@@ -36,6 +36,7 @@ upload, so the page can show a progress bar while the transaction is open.
 import contextlib
 import copy
 import datetime
+import io
 import json
 import logging
 import re
@@ -863,8 +864,9 @@ class RowWriter:
     gives every column that has no plain default (``defaults`` fills the rest
     from the fields' own defaults). No signals are sent, as with ``bulk_create``."""
 
-    def __init__(self, model, attnames: list[str]):
+    def __init__(self, model, attnames: list[str], pipe: "CopyPipe | None" = None):
         self.model = model
+        self.pipe = pipe  # COPYs go through it (sent later, run in its thread)
         self.conn = connections[router.db_for_write(model)]
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
         self.fields = [by_attname[a] for a in attnames]
@@ -886,37 +888,69 @@ class RowWriter:
             )
             return [i for (i,) in cursor.fetchall()]
 
-    def write(self, rows: list[list], *, returning_pk: bool = False) -> list[int] | None:
-        """Insert ``rows``; with ``returning_pk`` return their new ids, in order."""
+    def write(
+        self, rows: list[list], *, returning_pk: bool = False, ids: list[int] | None = None
+    ) -> list[int] | None:
+        """Insert ``rows``; with ``returning_pk`` return their new ids, in order
+        (on PostgreSQL, ``ids``: ids already taken from the sequence, at least one a
+        row, else they are taken now)."""
         if not rows:
             return [] if returning_pk else None
         if self.copy:
-            return self._copy(rows, returning_pk)
+            return self._copy(rows, returning_pk, ids)
         return self._insert(rows, returning_pk)
 
-    def _copy(self, rows, returning_pk):
+    def _copy(self, rows, returning_pk, ids=None):
         qn = self.conn.ops.quote_name
         fields = self.fields
-        ids = None
         if returning_pk:
-            ids = self.new_ids(len(rows))
+            if ids is None or len(ids) < len(rows):
+                ids = [*(ids or ()), *self.new_ids(len(rows) - len(ids or ()))]
+            ids = ids[: len(rows)]  # those left over stay unused, like a rolled-back insert's
             fields = [self.pk, *fields]
+        else:
+            ids = None
         sql = (
             f"COPY {qn(self.model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             "FROM STDIN"
         )
+        data = self._copy_data(rows, ids)
+
+        def run(connection) -> None:
+            with connection.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write(data)
+
         started = time.monotonic()
-        with self.conn.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        if self.pipe is not None:
+            self.pipe.add(run)
+        else:
+            with self.conn.cursor() as cursor:
+                run(cursor.cursor.connection)
+        self._log(sql, started)
+        return ids
+
+    def _copy_data(self, rows, ids) -> bytes:
+        """The rows in COPY's text format, as psycopg writes them (its ``Copy`` with
+        a ``FileWriter``: no query), so the thread that sends them
+        (:class:`CopyPipe`) has only the sending to do."""
+        from psycopg import Copy
+        from psycopg.copy import FileWriter
+
+        buffer = io.BytesIO()
+        json_columns = self.json
+        with (
+            self.conn.connection.cursor() as cursor,
+            Copy(cursor, writer=FileWriter(buffer)) as copy,
+        ):
             write_row = copy.write_row
             for n, row in enumerate(rows):
-                if self.json:
+                if json_columns:
                     row = list(row)
-                    for i in self.json:
+                    for i in json_columns:
                         if row[i] is not None:
                             row[i] = json.dumps(row[i])
                 write_row((ids[n], *row) if ids is not None else row)
-        self._log(sql, started)
-        return ids
+        return buffer.getvalue()
 
     def _insert(self, rows, returning_pk):
         conn, qn = self.conn, self.conn.ops.quote_name
@@ -949,6 +983,57 @@ class RowWriter:
         return ids
 
 
+class CopyPipe:
+    """The commit's COPYs (PostgreSQL), run in a thread of their own, in order, on the
+    transaction's connection, so the server inserts a chunk of rows while this
+    process works out the next chunk (the client and the server on two cores).
+
+    :meth:`add` holds a COPY; :meth:`send` starts the held ones (after the next
+    chunk's members were loaded, so those queries do not wait behind them); psycopg
+    runs one operation at a time on a connection, so any other query of the commit
+    simply waits for the COPY in progress. :meth:`wait` waits for every COPY and
+    raises the first one's error; :meth:`close` (always called) waits for the one
+    in progress and drops the others, so the transaction's rollback never races a
+    COPY."""
+
+    def __init__(self, connection):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.connection = connection  # the psycopg connection
+        self.held: list = []
+        self.running: list = []
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uutu-copy")
+
+    @classmethod
+    def open(cls, model) -> "CopyPipe | None":
+        """A pipe on ``model``'s connection when it is PostgreSQL's, else None."""
+        conn = connections[router.db_for_write(model)]
+        if conn.vendor != "postgresql":
+            return None
+        conn.ensure_connection()
+        return cls(conn.connection)
+
+    def add(self, job) -> None:
+        self.held.append(job)
+
+    def send(self) -> None:
+        for job in self.held:
+            self.running.append(self.executor.submit(job, self.connection))
+        self.held = []
+        if self.running and self.running[0].done():
+            self.running = [f for f in self.running if not f.done() or f.exception()]
+
+    def wait(self) -> None:
+        self.send()
+        running, self.running = self.running, []
+        for future in running:
+            future.result()
+
+    def close(self) -> None:
+        self.held = []
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
 _NUMBER = (int, type(None))
 _PLAIN_TYPES = {
     "CharField": (str, type(None)),
@@ -974,11 +1059,47 @@ def _defaults(model, given) -> dict:
     }
 
 
+_NAME_WORDS: dict[str, tuple[str, str]] = {}  # word → (fold(word), its sort code)
+
+
+def _name_word(word: str) -> tuple[str, str]:
+    hit = _NAME_WORDS.get(word)
+    if hit is None:
+        if len(_NAME_WORDS) > 20_000:
+            _NAME_WORDS.clear()
+        primary, tones = text_utils._word_key(word)
+        hit = _NAME_WORDS[word] = (fold(word), f"{primary}{text_utils._WORD_SEP}{tones}")
+    return hit
+
+
 def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
-    """``core.text.name_fields`` with each word's sort code remembered: an import
-    repeats the same family, middle and given names thousands of times. The same
-    values (``tests/test_bulk_import.py`` compares them)."""
+    """``core.text.name_fields`` with each word's folded form and sort code
+    remembered: an import repeats the same family, middle and given names thousands
+    of times. The same values (``tests/test_bulk_import.py`` compares them)."""
     full = normalize_name(full_name)
+    if not full or full != full_name:
+        return _name_fields(full)
+    # full_name is normalised already (the import's names are): normalize_name(full)
+    # is full, so split_full_name(full) splits full itself, and fold works word by
+    # word (a space decomposes to nothing and is no combining mark)
+    words = full.split(" ")
+    if len(words) == 1:
+        family, middle, given = "", "", words[0]
+        order = [given]
+    else:
+        family, middle, given = words[0], " ".join(words[1:-1]), words[-1]
+        order = [given, *words[1:-1], family]
+    folded, codes = [], []
+    for word in words:
+        folded.append(_name_word(word)[0])
+    for word in order:
+        codes.append(_name_word(word)[1])
+    if "" in folded:  # a word of marks only: fold's spaces are collapsed
+        return _name_fields(full)
+    return full, family, middle, given, " ".join(folded), "".join(codes)[:250]
+
+
+def _name_fields(full: str) -> tuple[str, str, str, str, str, str]:
     family, middle, given = text_utils.split_full_name(full)
     words = [given, *middle.split(" "), family] if middle else [given, family]
     parts = []
@@ -1017,6 +1138,8 @@ class PeopleImporter(BaseImporter):
         self._attnames = [f.attname for f in fields]
         self.recorder = None  # the preview's RecordWriter, for the commit (see _record)
         self._records: list = []
+        self.pipe: CopyPipe | None = None  # the replayed commit's COPYs (PostgreSQL)
+        self._spare_ids: list[int] = []  # ids taken for the chunk's new members
 
     def prefetch(self, chunk: list[dict]) -> None:
         if len(self._clean_cache) > 20_000:
@@ -1259,6 +1382,11 @@ class PeopleImporter(BaseImporter):
                 with contextlib.suppress(CellError):
                     branches.add(self.units.resolve(branch_name, commune).pk)
         self._load(cccds, names, branches)
+        if self.pipe is not None:
+            # the ids of the chunk's new members, now rather than while the COPYs of
+            # the chunk before run (see _replay); more are taken if rows became new
+            n = sum(1 for record in records if record[6] is not None)
+            self._spare_ids = RowWriter(Person, []).new_ids(n) if n else []
 
     def replay(self, record) -> RowPlan:
         """``plan`` of the row from its kept record (see above)."""
@@ -1329,7 +1457,7 @@ class PeopleImporter(BaseImporter):
         creates = [p for p in plans if p.action == CREATE]
         updates = [p for p in plans if p.action == UPDATE]
         now = timezone.now()
-        audits = AuditRows(self.user, now)
+        audits = AuditRows(self.user, now, self.pipe)
         if creates:
             self._check_may_add(creates)
             people = [p.data["candidate"] for p in creates]
@@ -1349,7 +1477,10 @@ class PeopleImporter(BaseImporter):
                     person.cccd = None
                 person.created_at = person.updated_at = now  # auto_now_add, auto_now
                 rows.append([getattr(person, a) for a in columns])
-            ids = RowWriter(Person, columns).write(rows, returning_pk=True)
+            ids = RowWriter(Person, columns, self.pipe).write(
+                rows, returning_pk=True, ids=self._spare_ids or None
+            )
+            self._spare_ids = []
             alias = router.db_for_write(Person)
             for person, pk in zip(people, ids, strict=True):
                 person.id = pk
@@ -1395,7 +1526,9 @@ class PeopleImporter(BaseImporter):
             defaults = _defaults(model, ["person_id", *given])
             attnames = ["person_id", *given, *defaults]
             rest = tuple(defaults.values())
-            RowWriter(model, attnames).write([(pk, *v.values(), *rest) for pk, v in values])
+            RowWriter(model, attnames, self.pipe).write(
+                [(pk, *v.values(), *rest) for pk, v in values]
+            )
 
     def apply(self, plan: RowPlan):
         if plan.action == CREATE:
@@ -1419,9 +1552,10 @@ class AuditRows:
     depends on the member (its id, name, chi hội, snapshot). Should ``audit.entry``
     ever differ from that for the first member, every row is built by it."""
 
-    def __init__(self, user, now):
+    def __init__(self, user, now, pipe: CopyPipe | None = None):
         self.user = user
         self.now = now
+        self.pipe = pipe
         self.attnames = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
         self.rows: list[list] = []
 
@@ -1455,7 +1589,7 @@ class AuditRows:
             self.rows.append(row)
 
     def write(self) -> None:
-        RowWriter(AuditEntry, self.attnames).write(self.rows)
+        RowWriter(AuditEntry, self.attnames, self.pipe).write(self.rows)
         self.rows = []
 
 
@@ -2030,11 +2164,20 @@ def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None 
 def _replay(imp: Import, importer, records, outcome: Outcome) -> Outcome:
     """The bulk commit of a member file from what its preview kept
     (:meth:`PeopleImporter.replay`): every row is matched and checked against the
-    database again, as by ``plan``, and the first row in error fails the commit."""
+    database again, as by ``plan``, and the first row in error fails the commit.
+
+    On PostgreSQL a chunk's COPYs run (:class:`CopyPipe`) while the next chunk is
+    replayed: its members are loaded (and locked) first, then the chunk's COPYs are
+    sent. Rows of one file never refer to the same member (duplicates are errors),
+    so what a chunk writes cannot change the next chunk's matches or checks."""
     total = records.meta
+    pipe = importer.pipe = CopyPipe.open(Person)
+    chunks = iter(records.chunks)
     try:
-        for chunk in records.chunks:
+        chunk = next(chunks, None)
+        if chunk is not None:
             importer.prefetch_records(chunk)
+        while chunk is not None:
             ready = []
             for record in chunk:
                 outcome.total += 1
@@ -2046,10 +2189,27 @@ def _replay(imp: Import, importer, records, outcome: Outcome) -> Outcome:
                 outcome.counts[plan.action] += 1
             if ready:
                 importer.apply_bulk(ready)
+            chunk = next(chunks, None)
+            if chunk is not None:
+                importer.prefetch_records(chunk)
+            if pipe is not None:
+                pipe.send()
             write_progress(imp, outcome.total, max(total, outcome.total))
+        if pipe is not None:
+            pipe.wait()
     except ReadError as exc:
         outcome.add_errors([_error(1, "", str(exc))])
+    except Exception:
+        if pipe is not None:  # a COPY that failed came first (and aborted the rest)
+            pipe.held = []
+            for future in pipe.running:
+                if future.exception() is not None:
+                    raise future.exception() from None
+        raise
     finally:
+        if pipe is not None:
+            pipe.close()
+            importer.pipe = None
         records.close()
     return outcome
 

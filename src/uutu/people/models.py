@@ -89,7 +89,7 @@ class Person(models.Model):
     family_name = models.CharField(max_length=50, editable=False, default="")
     middle_name = models.CharField(max_length=80, editable=False, default="")
     given_name = models.CharField(max_length=50, editable=False, default="")
-    search_name = models.CharField(max_length=150, editable=False, default="", db_index=True)
+    search_name = models.CharField(max_length=150, editable=False, default="")
     sort_key = models.CharField(max_length=255, editable=False, default="")
     birth_date = models.DateField(_("ngày sinh"))
     cccd = models.CharField(
@@ -122,7 +122,11 @@ class Person(models.Model):
         _("thành tích điển hình"), max_length=300, blank=True, default=""
     )
     branch = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT, related_name="members"
+        "orgs.Unit",
+        verbose_name=_("chi hội"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,  # person_branch_sort (branch, sort_key) serves it
     )
     party_status = models.CharField(
         _("đảng viên"), max_length=20, choices=Party.choices, default=Party.NONE, editable=False
@@ -146,7 +150,12 @@ class Person(models.Model):
             ),
         ]
         indexes = [
+            # Every index is written by each import (COPY of thousands of rows):
+            # no two of them share a leading column, and the search's "%word%"
+            # goes through the trigram index (migration 0003), so search_name has
+            # a plain index for the import's exact matching only.
             models.Index(fields=["branch", "sort_key"], name="person_branch_sort"),
+            models.Index(fields=["search_name"], name="person_search_name"),
             models.Index(fields=["sort_key"], name="person_sort"),
             models.Index(fields=["birth_date"], name="person_birth"),
             models.Index(fields=["phone"], name="person_phone"),
@@ -204,7 +213,11 @@ class Membership(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
     branch = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("chi hội"), on_delete=models.PROTECT, related_name="+"
+        "orgs.Unit",
+        verbose_name=_("chi hội"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the (branch, start) index serves it
     )
     start = models.DateField(_("từ ngày"))
     end = models.DateField(_("đến ngày"), null=True, blank=True)

@@ -4,6 +4,7 @@ the rules checked and an audit row written. Views, imports and commands call
 these functions; none of them saves a Person directly."""
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,28 +42,82 @@ _CLEAN_PLAN: dict = {}
 
 
 def _clean_plan(model) -> list:
-    """(field, attname, name, blank, empty values) of the fields ``clean_fields``
-    checks, worked out once per model."""
+    """(field, attname, name, blank, empty values, quick check) of the fields
+    ``clean_fields`` checks, worked out once per model (see :func:`_quick_check`)."""
     plan = _CLEAN_PLAN.get(model)
     if plan is None:
         plan = _CLEAN_PLAN[model] = [
-            (f, f.attname, f.name, f.blank, f.empty_values)
+            (f, f.attname, f.name, f.blank, f.empty_values, _quick_check(f))
             for f in model._meta.fields
             if f.name != "branch" and not getattr(f, "generated", False)
         ]
     return plan
 
 
+def _quick_check(field):
+    """For a text or date field whose ``clean`` is Django's own (no choices; only
+    length and regular-expression validators), a function ``value → bool`` that is
+    True only when ``field.clean(value, person)`` returns ``value`` itself without an
+    error: a non-empty string within the length that each regular expression
+    accepts, or a date. False means "not sure": ``field.clean`` decides, with its
+    own messages. None for the other fields (their values repeat: the cache of
+    :func:`_clean_fields` serves them)."""
+    from django.core.validators import MaxLengthValidator, RegexValidator
+    from django.db.models import CharField, DateField, DateTimeField
+    from django.db.models.fields import Field
+
+    cls = type(field)
+    if field.choices is not None or not (
+        cls.clean is Field.clean
+        and cls.validate is Field.validate
+        and cls.run_validators is Field.run_validators
+    ):
+        return None
+    if isinstance(field, DateField) and not isinstance(field, DateTimeField):
+        if cls.to_python is not DateField.to_python or field.validators:
+            return None
+        date = datetime.date
+        return lambda value: type(value) is date
+    if not isinstance(field, CharField) or cls.to_python is not CharField.to_python:
+        return None
+    limit, patterns = None, []
+    for validator in field.validators:
+        kind = type(validator)
+        if kind is MaxLengthValidator and type(validator.limit_value) is int and limit is None:
+            limit = validator.limit_value
+        elif kind is RegexValidator:
+            regex = re.compile(validator.regex.pattern, validator.regex.flags)
+            patterns.append((regex.search, bool(validator.inverse_match)))
+        else:
+            return None
+    if limit is None:
+        return None
+
+    def check(value) -> bool:
+        if type(value) is not str or not value or len(value) > limit:
+            return False
+        for search, inverse in patterns:  # noqa: SIM110 - a loop costs less than all()
+            if (search(value) is not None) == inverse:
+                return False
+        return True
+
+    return check
+
+
 def _clean_fields(person: Person, cache: dict) -> dict[str, list]:
     """``Model.clean_fields`` (what ``full_clean`` runs for a member, who has no
     ``clean()``), remembering each (field, value) result in ``cache``: a field's
     check depends on its value only, and an import repeats the same ethnic group,
-    education or yes/no thousands of times."""
+    education or yes/no thousands of times. A value the field's quick check
+    accepts (:func:`_quick_check`: a name, a CCCD, a phone number, a date, each
+    usually different) is not checked again nor remembered."""
     errors: dict[str, list] = {}
     values = person.__dict__
-    for field, attname, name, blank, empty in _clean_plan(type(person)):
+    for field, attname, name, blank, empty, quick in _clean_plan(type(person)):
         raw = values[attname]
         if blank and raw in empty:
+            continue
+        if quick is not None and quick(raw):
             continue
         key = (attname, raw)
         try:
