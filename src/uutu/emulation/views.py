@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from uutu.accounts import permissions
 from uutu.core.forms import apply_errors, process_form
 from uutu.core.scoping import get_scoped_or_404
-from uutu.orgs.models import Tree, Unit
+from uutu.orgs.models import HOI_LEAF_LEVELS, Tree, Unit
 
 from . import services
 from .export import ranking_xlsx
@@ -24,7 +24,7 @@ from .selection import selected_unit, selected_year, unit_selector, year_options
 VIEW = services.VIEW
 MANAGE = services.MANAGE
 # Units that score nobody (chi hội, tổ) are not offered.
-NO_CHILDREN_LEVELS = ("hoi_branch", "hoi_group")
+NO_CHILDREN_LEVELS = HOI_LEAF_LEVELS
 
 
 def _page_url(name: str, unit, year: int) -> str:

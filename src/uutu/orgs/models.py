@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from uutu.core.scoping import ScopedQuerySet
 
 PATH_SEGMENT_WIDTH = 8
+# The Hội's lowest levels: no unit lies under a chi hội or a tổ.
+HOI_LEAF_LEVELS = ("hoi_branch", "hoi_group")
 
 
 class Tree(models.TextChoices):

@@ -28,7 +28,7 @@ from uutu.core.text import fold
 from uutu.people.models import Person
 
 from . import forms, services
-from .models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit
+from .models import HOI_LEAF_LEVELS, PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit
 
 # The accent-insensitive search folds names in Python; it reads at most this many
 # (id, name, code) rows of the filtered list.
@@ -536,7 +536,8 @@ PICKER_PURPOSES = {
     "cases": ("pipeline.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
     # The unit selectors of the dashboard and of the emulation pages.
     "dashboard": ("dashboard.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
-    "emulation": ("emulation.view", (Tree.HOI,), ("hoi_central", "hoi_branch", "hoi_group")),
+    # Units that rank their children: not the chi hội and tổ (see emulation.views).
+    "emulation": ("emulation.view", (Tree.HOI,), ("hoi_central", *HOI_LEAF_LEVELS)),
 }
 
 

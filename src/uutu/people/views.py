@@ -69,6 +69,11 @@ def _age_range(code, today):
 LIST_ORDER = ("branch__path", "sort_key", "id")
 
 
+def _in_unit(rows, unit):
+    """Members, or per-chi-hội counts, of the chi hội under ``unit``."""
+    return rows.filter(branch__path__startswith=unit.path)
+
+
 def filter_people(user, params):
     """The list page's filter form for ``params`` (its GET) and the members it
     selects, in the Vietnamese order. The list and its Excel export share it."""
@@ -82,7 +87,7 @@ def filter_people(user, params):
     if data.get("q"):
         people = people.search(data["q"])
     if data.get("unit"):
-        people = people.filter(branch__path__startswith=data["unit"].path)
+        people = _in_unit(people, data["unit"])
     if data.get("position"):
         people = people.filter(
             Exists(Position.objects.current().filter(person=OuterRef("pk"), kind=data["position"]))
@@ -116,7 +121,7 @@ def _counted(user, form) -> int | None:
         return None  # a unit name that did not resolve: the list is not filtered by it
     counts = MemberCount.objects.restrict(user, VIEW)
     if data.get("unit"):
-        counts = counts.filter(branch__path__startswith=data["unit"].path)
+        counts = _in_unit(counts, data["unit"])
     return counts.aggregate(n=Coalesce(Sum("total"), 0))["n"]
 
 
