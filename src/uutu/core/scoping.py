@@ -12,9 +12,28 @@ for which her role lacks the action answers 403.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.http import Http404
+
+
+def under(field: str, prefix: str) -> Q:
+    """``field`` (a materialized path: digits and dots) starts with ``prefix``.
+
+    PostgreSQL: ``LIKE 'prefix%'``, answered by the path's pattern index whatever the
+    database's collation. SQLite: the same rows as a range, ``prefix <= path <
+    prefix'`` (the last character plus one), because its ``LIKE … ESCAPE`` cannot use
+    an index: with the range, a list ordered by path reads its page through the
+    path index instead of sorting the whole subtree (the member list of a province:
+    230 ms → under 1 ms). SQLite compares text byte by byte, so the range is exact.
+    An empty prefix is every path: no condition on PostgreSQL, ``path >= ''`` on
+    SQLite (the same rows, and its planner then walks the path index too)."""
+    if connection.vendor == "sqlite":
+        if not prefix:
+            return Q(**{f"{field}__gte": ""})
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+    return Q(**{f"{field}__startswith": prefix}) if prefix else Q()
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -36,7 +55,7 @@ class ScopedQuerySet(models.QuerySet):
         condition = Q()
         for field in fields:
             for prefix in prefixes:
-                condition |= Q(**{f"{field}__startswith": prefix})
+                condition |= under(field, prefix)
         return self.filter(condition)
 
 
