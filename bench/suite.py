@@ -654,7 +654,7 @@ class Suite:
             "--workers",
             str(args.workers),
             "--worker-class",
-            "gthread",
+            args.worker_class,
             "--threads",
             str(args.threads),
             "--backlog",
@@ -728,7 +728,8 @@ class Suite:
             },
             notes=(
                 f"{rps:.1f} req/s, p99 {data['p99_ms']:.0f} ms, {errors} errors; "
-                f"gunicorn {args.workers}×{args.threads} gthread, think {args.think_ms} ms, "
+                f"gunicorn {args.workers}×{args.threads} {args.worker_class}, "
+                f"think {args.think_ms} ms, "
                 f"{args.load_duration} s after {args.load_warmup} s of warm-up"
             ),
             value=data["p95_ms"],
@@ -842,6 +843,9 @@ def parse(argv=None):
     p.add_argument("--think-ms", default="1000,5000", help="min,max think time per user")
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     p.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
+    p.add_argument(
+        "--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)"
+    )
     p.add_argument("--out", help="JSON file (default bench/results/<scale>-<db>.json)")
     args = p.parse_args(argv)
     if args.quick:
