@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import shutil
 import socket
 import statistics
@@ -659,13 +660,15 @@ class Suite:
             str(args.threads),
             "--backlog",
             "2048",
-            # Idle connections stay open through a user's think time (as behind a
-            # proxy); gunicorn's default of 2 s would drop them between two pages.
             "--keep-alive",
-            "120",
+            str(args.keep_alive),
             "--log-level",
             "warning",
         ]
+        # Extra gunicorn options for a diagnosis, e.g. an access log with each
+        # request's worker and time: UUTU_BENCH_GUNICORN_ARGS="--access-logfile
+        # /tmp/access.log --access-logformat '%(p)s %(L)s %(U)s'".
+        cmd += shlex.split(os.environ.get("UUTU_BENCH_GUNICORN_ARGS", ""))
         server = subprocess.Popen(cmd, cwd=ROOT, env=genv)
         try:
             self._wait_ready(port, server)
@@ -729,6 +732,7 @@ class Suite:
             notes=(
                 f"{rps:.1f} req/s, p99 {data['p99_ms']:.0f} ms, {errors} errors; "
                 f"gunicorn {args.workers}×{args.threads} {args.worker_class}, "
+                f"keep-alive {args.keep_alive} s, "
                 f"think {args.think_ms} ms, "
                 f"{args.load_duration} s after {args.load_warmup} s of warm-up"
             ),
@@ -845,6 +849,12 @@ def parse(argv=None):
     p.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
     p.add_argument(
         "--worker-class", default="gthread", help="gunicorn worker class (gthread, sync)"
+    )
+    p.add_argument(
+        "--keep-alive",
+        type=int,
+        default=120,
+        help="seconds gunicorn keeps an idle connection (see bench/README.md)",
     )
     p.add_argument("--out", help="JSON file (default bench/results/<scale>-<db>.json)")
     args = p.parse_args(argv)
