@@ -23,8 +23,6 @@ from .selection import selected_unit, selected_year, unit_selector, year_options
 
 VIEW = services.VIEW
 MANAGE = services.MANAGE
-# Units that score nobody (chi hội, tổ) are not offered.
-NO_CHILDREN_LEVELS = HOI_LEAF_LEVELS
 
 
 def _page_url(name: str, unit, year: int) -> str:
@@ -38,7 +36,7 @@ def _selector(request, unit, year) -> dict:
             VIEW,
             unit,
             purpose="emulation",
-            exclude_levels=NO_CHILDREN_LEVELS,
+            exclude_levels=HOI_LEAF_LEVELS,  # chi hội and tổ score nobody
             tree=Tree.HOI,
         ),
         "years": year_options(year),

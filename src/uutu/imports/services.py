@@ -1078,7 +1078,7 @@ def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
     of times. The same values (``tests/test_bulk_import.py`` compares them)."""
     full = normalize_name(full_name)
     if not full or full != full_name:
-        return _name_fields(full)
+        return text_utils.name_fields(full_name)
     # full_name is normalised already (the import's names are): normalize_name(full)
     # is full, so split_full_name(full) splits full itself, and fold works word by
     # word (a space decomposes to nothing and is no combining mark)
@@ -1095,19 +1095,8 @@ def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
     for word in order:
         codes.append(_name_word(word)[1])
     if "" in folded:  # a word of marks only: fold's spaces are collapsed
-        return _name_fields(full)
+        return text_utils.name_fields(full)
     return full, family, middle, given, " ".join(folded), "".join(codes)[:250]
-
-
-def _name_fields(full: str) -> tuple[str, str, str, str, str, str]:
-    family, middle, given = text_utils.split_full_name(full)
-    words = [given, *middle.split(" "), family] if middle else [given, family]
-    parts = []
-    for word in words:
-        if word:
-            primary, tones = text_utils._word_key(word)  # remembered per word
-            parts.append(f"{primary}{text_utils._WORD_SEP}{tones}")
-    return full, family, middle, given, fold(full), "".join(parts)[:250]
 
 
 _new_object = object.__new__

@@ -478,12 +478,12 @@ def figures_token(*units) -> str:
     return hashlib.blake2b(repr(pairs).encode(), digest_size=12).hexdigest()
 
 
-def cached(kind: str, units, parts, compute, *, token: str | None = None):
+def cached(kind: str, units, parts, compute):
     """``compute()``, kept in the cache under the units' token (:func:`figures_token`)
     and ``parts`` (anything else the result depends on: dates, flags). The units'
     paths are part of the key too."""
     units = [u for u in units if u is not None]
-    token = token if token is not None else figures_token(*units)
+    token = figures_token(*units)
     what = repr([*(f"{u.pk}@{u.path}" for u in units), *map(str, parts)])
     key = f"{kind}:{token}:{hashlib.blake2b(what.encode(), digest_size=16).hexdigest()}"
     value = cache.get(key)
@@ -627,17 +627,23 @@ def _unit_saved(sender, instance, **kwargs) -> None:
     figures_changed([instance.path])  # its name, level, activity, counterpart
 
 
+def _units_changed(ids) -> None:
+    """:func:`figures_changed` for units known by id (one query for their paths)."""
+    ids = [i for i in ids if i is not None]
+    if ids:
+        figures_changed(Unit.objects.filter(pk__in=ids).values_list("path", flat=True))
+
+
 def _unit_row_saved(sender, instance, **kwargs) -> None:
     if sender._meta.get_field("unit").is_cached(instance):
         figures_changed([instance.unit.path])
     else:
-        figures_changed(Unit.objects.filter(pk=instance.unit_id).values_list("path", flat=True))
+        _units_changed([instance.unit_id])
 
 
 def _case_saved(sender, instance, **kwargs) -> None:
     """A case's status, due date, branch or chi bộ: the overdue lists of both."""
-    ids = [i for i in (instance.branch_id, instance.party_unit_id) if i is not None]
-    figures_changed(Unit.objects.filter(pk__in=ids).values_list("path", flat=True))
+    _units_changed([instance.branch_id, instance.party_unit_id])
 
 
 def _everything_changed(sender, **kwargs) -> None:
