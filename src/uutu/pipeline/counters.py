@@ -478,12 +478,15 @@ def figures_token(*units) -> str:
     return hashlib.blake2b(repr(pairs).encode(), digest_size=12).hexdigest()
 
 
-def cached(kind: str, units, parts, compute):
+def cached(kind: str, units, parts, compute, token: str | None = None):
     """``compute()``, kept in the cache under the units' token (:func:`figures_token`)
     and ``parts`` (anything else the result depends on: dates, flags). The units'
-    paths are part of the key too."""
+    paths are part of the key too. ``token``: the units' token when the caller
+    already read it (a page that caches several things under one token), or that of
+    more units (a wider token only changes more often)."""
     units = [u for u in units if u is not None]
-    token = figures_token(*units)
+    if token is None:
+        token = figures_token(*units)
     what = repr([*(f"{u.pk}@{u.path}" for u in units), *map(str, parts)])
     key = f"{kind}:{token}:{hashlib.blake2b(what.encode(), digest_size=16).hexdigest()}"
     value = cache.get(key)

@@ -211,14 +211,14 @@ def monthly_chart(unit, period) -> dict:
     }
 
 
-def _overdue(user, unit, today):
+def _overdue(user, unit, today, token=None):
     """How many of the unit's open cases she may see are past their deadline, and
     the first few: kept in the cache under the province's token (every case save
     replaces it), her scope for cases and today's date."""
     prefixes = permissions.scope_prefixes(user, PIPELINE_VIEW)
     scope = "*" if prefixes is permissions.ALL else "|".join(prefixes)
     return counters.cached(
-        "overdue", [unit], (today, scope), lambda: _count_overdue(user, unit, today)
+        "overdue", [unit], (today, scope), lambda: _count_overdue(user, unit, today), token
     )
 
 
@@ -287,13 +287,14 @@ def _unit_context(unit, period) -> dict:
     return context
 
 
-def unit_context(unit, period) -> dict:
+def unit_context(unit, period, token=None) -> dict:
     """:func:`_unit_context` through the cache."""
     return counters.cached(
         "dashboard",
         [unit, unit.counterpart],
         (period.start, period.end, get_language()),
         lambda: _unit_context(unit, period),
+        token,
     )
 
 
@@ -312,9 +313,15 @@ def dashboard(request):
         "years": year_options(year),
         "can_pipeline": permissions.has_any(user, PIPELINE_VIEW),
     }
-    context.update(unit_context(unit, period))
+    # One token for the page (the unit's and its counterpart's provinces): the
+    # cached figures and the template's cached fragments are kept under it, so a
+    # change anywhere in those provinces shows on the next view.
+    token = counters.figures_token(unit, unit.counterpart)
+    context["figures_token"] = token
+    context["cache_seconds"] = counters.FIGURES_CACHE_SECONDS
+    context.update(unit_context(unit, period, token))
     if context["can_pipeline"]:
-        context["overdue_count"], context["overdue"] = _overdue(user, unit, today)
+        context["overdue_count"], context["overdue"] = _overdue(user, unit, today, token)
     if unit.tree == Tree.HOI:
         ranked = context.pop("ranked")
         show_all = request.GET.get("con") == ALL_CHILDREN

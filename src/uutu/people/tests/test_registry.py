@@ -2,6 +2,7 @@
 archiving, positions, party status and the audit rows each change writes."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -472,3 +473,72 @@ def test_member_detail_query_count(world, login, django_assert_max_num_queries):
     with django_assert_max_num_queries(14):
         response = client.get(reverse("people:detail", args=[world.person_a1.pk]))
     assert response.status_code == 200
+
+
+def test_list_rows_show_every_cell_escaped(world, login):
+    """The list's rows are made in Python (people.views.MemberRow): each cell holds
+    what the member's record says (badges, birth date, chi hội and commune, current
+    positions, party status) under its phone-layout label, and text is escaped."""
+    from html.parser import HTMLParser
+
+    from uutu.people.views import MemberRow, _RowLabels
+
+    w = world
+    p = services.create_person(
+        actor=None,
+        branch=w.branch_a1,
+        full_name="Lò Thị Xuyến",
+        birth_date=datetime.date(1985, 3, 7),
+        is_core_member=True,
+        working_away=True,
+    )
+    services.start_position(
+        p,
+        kind=PositionKind.BRANCH_DEPUTY,
+        unit=w.branch_a1,
+        start=datetime.date(2024, 1, 1),
+        actor=None,
+    )
+    html = login(w.users["province"]).get(reverse("people:list"), {"q": "xuyen"}).content.decode()
+    row = re.search(r"<tr><td><a[^>]*>Lò Thị Xuyến</a>.*?</tr>", html, re.S).group(0)
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self.labels = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "td":
+                self.cells.append("")
+                self.labels.append(dict(attrs).get("data-label"))
+
+        def handle_data(self, data):
+            if self.cells:
+                self.cells[-1] += data
+
+    parsed = Cells()
+    parsed.feed(row)
+    assert parsed.labels == [None, "Ngày sinh", "Chi hội", "Chức vụ", "Đảng viên"]
+    name, birth, branch, positions, party = (c.strip() for c in parsed.cells)
+    assert "nòng cốt" in name and "đi làm ăn xa" in name and "điển hình" not in name
+    assert birth == "07/03/1985"
+    assert branch == w.branch_a1.name + w.branch_a1.parent.name
+    assert positions == str(PositionKind.BRANCH_DEPUTY.label)
+    assert party == "—"
+    assert f'href="{reverse("people:detail", args=[p.pk])}"' in row
+    # Whatever a name or a unit holds is escaped.
+    odd = MemberRow(
+        url="/hoi-vien/1/",
+        full_name='A <b>"x"</b> & B',
+        is_core_member=False,
+        is_exemplar=False,
+        working_away=False,
+        birth="",
+        branch_name="Thôn <i>Đông</i>",
+        commune_name="Xã & Phường",
+        positions=["<script>"],
+        party="Đảng viên",
+        labels=_RowLabels(),
+    ).html
+    assert "<b>" not in odd and "<i>" not in odd and "<script>" not in odd
+    assert "A &lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; B" in odd and "Xã &amp; Phường" in odd

@@ -330,3 +330,47 @@ def test_children_table_shows_the_best_then_all_on_demand(data, login, monkeypat
     response = client.get(reverse(URL) + link.replace("&amp;", "&").split("#")[0])
     assert [c.unit for c in response.context["children"]] == ranked
     assert 'data-testid="children-shown"' not in response.content.decode()
+
+
+def test_rendered_parts_are_cached_and_follow_changes(data, login):
+    """The parts of the page that are the same for every user of a unit are kept
+    rendered under the figures' token: a second view reads them from the cache, and
+    a new introduction or a new quota shows on the next view (the token changed)."""
+    from django.core.cache.utils import make_template_fragment_key
+
+    from uutu.pipeline import counters
+
+    w = data
+    client = login(w.users["province"])
+
+    def shown():
+        html = _get(client, year=YEAR).content.decode()
+        stat = re.search(r'data-testid="stat-introduced">(\d+)<', html).group(1)
+        progress = re.search(
+            r'data-testid="progress-introduced">.*?fw-semibold ms-auto">([^<]+)<', html, re.S
+        ).group(1)
+        first_child = re.search(r'data-testid="child-row">\s*<td>1\. <a[^>]*>([^<]+)<', html)
+        return int(stat), progress.strip(), first_child.group(1)
+
+    before = shown()
+    assert before == (5, "5 / 10", w.commune_b.name)
+    token = counters.figures_token(w.province, w.province.counterpart)
+    key = make_template_fragment_key("dashboard_stats", [w.province.pk, YEAR, token, "vi"])
+    assert cache.get(key) is not None  # kept rendered
+    assert shown() == before  # read back from the cache
+    # Two more introductions in commune A: the stat, the progress and the ranking.
+    for k in range(2):
+        m = member(w.branch_a1, f"Đinh Thị Mới {k}")
+        walk(
+            m,
+            cell=w.cell_a1,
+            party_commune=w.party_a,
+            until=Step.INTRODUCED,
+            on=datetime.date(YEAR, 5, 2),
+        )
+    assert shown() == (7, "7 / 10", w.commune_a.name)
+    # A new quota for the province: its progress row.
+    quota = Quota.objects.get(unit=w.province, period=Period.year(YEAR), indicator="introduced")
+    quota.value = 14
+    quota.save()
+    assert shown() == (7, "7 / 14", w.commune_a.name)
