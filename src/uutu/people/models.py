@@ -312,9 +312,11 @@ class MemberCount(models.Model):
     generator's COPY all bypass ``Person.save()``, so no signal or service could
     keep these rows exact. ``counts.rebuild()`` recounts them from scratch and
     ``manage.py verify`` checks them. A row may hold zeros after its members left.
+    Each row also holds its chi hội's ``path`` (triggers keep it when a unit moves),
+    so a scope's rows are read without a join.
     """
 
-    scope_path = "branch__path"
+    scope_path = "path"
 
     branch = models.OneToOneField(
         "orgs.Unit",
@@ -322,6 +324,9 @@ class MemberCount(models.Model):
         on_delete=models.CASCADE,  # a derived row: it never keeps a unit alive
         related_name="+",
     )
+    # The chi hội's path, kept by triggers (a new row; a unit that moves): a scope's
+    # total reads a range of the (path, total) index, no join with the units.
+    path = models.CharField(max_length=255, default="", editable=False)
     total = models.IntegerField(_("hội viên"), default=0)
     party = models.IntegerField(_("là đảng viên"), default=0)
     core = models.IntegerField(_("nòng cốt"), default=0)
@@ -333,6 +338,14 @@ class MemberCount(models.Model):
     class Meta:
         verbose_name = _("số hội viên của chi hội")
         verbose_name_plural = _("số hội viên của chi hội")
+        indexes = [
+            models.Index(
+                fields=["path", "total"],
+                name="membercount_path_total",
+                # PostgreSQL: a prefix LIKE can use the index whatever the collation
+                opclasses=["varchar_pattern_ops", "int4_ops"],
+            )
+        ]
 
     def __str__(self):
         return f"{self.branch_id}: {self.total}"

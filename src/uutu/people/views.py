@@ -76,7 +76,7 @@ LIST_ORDER = ("branch__path", "sort_key", "id")
 def _in_unit(rows, path: str):
     """Members, or per-chi-hội counts, of the chi hội under the unit of ``path``
     (every one for "")."""
-    return rows.filter(under("branch__path", path))
+    return rows.filter(under(rows.model.scope_path, path))
 
 
 def filter_people(user, params):

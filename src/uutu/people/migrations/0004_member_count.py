@@ -14,8 +14,8 @@ from django.db import migrations, models
 def create_counts(apps, schema_editor):
     from uutu.people import counts
 
-    schema_editor.execute(counts.backfill_sql())
-    counts.create_triggers(schema_editor.connection)
+    schema_editor.execute(counts.backfill_sql(with_path=False))
+    counts.create_triggers(schema_editor.connection, with_path=False)
 
 
 def drop_counts(apps, schema_editor):

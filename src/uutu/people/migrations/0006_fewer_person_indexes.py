@@ -13,7 +13,7 @@ def recreate_triggers(apps, schema_editor):
     from uutu.people import counts
 
     counts.drop_triggers(schema_editor.connection)
-    counts.create_triggers(schema_editor.connection)
+    counts.create_triggers(schema_editor.connection, with_path=False)
 
 
 class Migration(migrations.Migration):

@@ -178,6 +178,33 @@ def test_merging_branches_moves_their_counts(world, client):
     assert_exact(world, client)
 
 
+def test_moving_a_unit_carries_its_rows_paths(world, client):
+    """A row holds its chi hội's path (a scope's total reads the rows alone): a
+    branch moved to another commune, and a commune moved with its branches to
+    another province, take their rows' paths along; the lists count the same."""
+
+    def paths():
+        return dict(MemberCount.objects.values_list("branch_id", "path"))
+
+    assert paths()[world.branch_a1.pk] == world.branch_a1.path
+    org_services.move_unit(world.branch_a2, new_parent=world.commune_b, on=ago(0))
+    world.branch_a2.refresh_from_db()
+    assert world.branch_a2.path.startswith(world.commune_b.path)
+    assert paths()[world.branch_a2.pk] == world.branch_a2.path
+    assert_exact(world, client)
+    # A whole commune (its branches' paths change with it) under another province.
+    other = org_services.create_unit(
+        parent=world.province.parent, level=world.province.level, name="Tỉnh Khác", code="98"
+    )
+    org_services.move_unit(world.commune_a, new_parent=other, on=ago(0))
+    world.branch_a1.refresh_from_db()
+    assert paths()[world.branch_a1.pk] == world.branch_a1.path
+    assert world.branch_a1.path.startswith(other.path)
+    for user in world.users.values():  # their units' paths changed: read them again
+        permissions.clear_cache(user)
+    assert_exact(world, client)
+
+
 # --- writes that bypass Person.save() ---------------------------------------------------
 
 
@@ -351,6 +378,16 @@ def test_verify_reports_a_wrong_row_and_fix_mends_it(world, capsys):
     assert counts.verify() == []
     call_command("verify")
     assert "0 khác biệt" in capsys.readouterr().out
+
+    # A row whose path is not its chi hội's (the list would count it elsewhere).
+    MemberCount.objects.filter(branch=world.branch_a1).update(path="99999999.")
+    assert [(d.branch_id, d.figures(), d.path) for d in counts.verify()] == [
+        (world.branch_a1.pk, [], ("99999999.", world.branch_a1.path))
+    ]
+    with pytest.raises(CommandError, match="1 khác biệt về số hội viên"):
+        call_command("verify", "--fix")
+    assert "đường dẫn: đang lưu '99999999.'" in capsys.readouterr().out
+    assert counts.verify() == []
 
 
 # --- the home page ----------------------------------------------------------------------

@@ -83,6 +83,26 @@ def test_member_list_query_guard(world, login, django_assert_max_num_queries):
     assert response.content.decode().count('href="/hoi-vien/') >= 50  # a full page
 
 
+def test_the_lists_member_count_reads_the_count_rows_alone(world, login):
+    """The list's "N hội viên" sums the per-chi-hội rows of the scope by their own
+    path (an index range), with no join to the units, and says what a count of the
+    members gives, for the province and for a commune filter."""
+    _grow(world, branches=2, per_branch=3)
+    client = login(world.users["province"])
+    for params, members in [
+        ({}, Person.objects.filter(branch__path__startswith=world.province.path)),
+        (
+            {"unit": world.commune_a.pk},
+            Person.objects.filter(branch__path__startswith=world.commune_a.path),
+        ),
+    ]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/hoi-vien/", params)
+        sums = [q["sql"] for q in ctx.captured_queries if "people_membercount" in q["sql"]]
+        assert len(sums) == 1 and "orgs_unit" not in sums[0], sums
+        assert response.context["page"].paginator.count == members.current().count() > 0
+
+
 def test_capped_paginator_counts_up_to_the_cap(world):
     _grow(world, branches=1, per_branch=7)
     people = Person.objects.order_by("sort_key", "id")

@@ -93,6 +93,10 @@ class Command(BaseCommand):
                 f"{labels[f]}: đang lưu {stored}, đếm lại {recounted}"
                 for f, stored, recounted in d.figures()
             )
+            if d.path:
+                figures += ("; " if figures else "") + (
+                    f"đường dẫn: đang lưu {d.path[0]!r}, của chi hội {d.path[1]!r}"
+                )
             self.stdout.write(
                 f"Số hội viên – {names.get(d.branch_id, f'đơn vị #{d.branch_id}')} "
                 f"(#{d.branch_id}): {figures}"
