@@ -40,6 +40,8 @@ import io
 import json
 import logging
 import re
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -994,7 +996,18 @@ class CopyPipe:
     simply waits for the COPY in progress. :meth:`wait` waits for every COPY and
     raises the first one's error; :meth:`close` (always called) waits for the one
     in progress and drops the others, so the transaction's rollback never races a
-    COPY."""
+    COPY.
+
+    While a pipe is open the interpreter hands the GIL over every
+    ``SWITCH_INTERVAL`` seconds rather than every 5 ms: the COPY thread wakes on its
+    socket a few times per COPY (the server asks for the data, takes it as it
+    inserts, answers), and each time it waited for this process's busy thread to let
+    go of the GIL the server had nothing to do."""
+
+    SWITCH_INTERVAL = 0.0005
+    _switch_lock = threading.Lock()
+    _switch_users = 0
+    _switch_saved: float | None = None
 
     def __init__(self, connection):
         from concurrent.futures import ThreadPoolExecutor
@@ -1002,7 +1015,17 @@ class CopyPipe:
         self.connection = connection  # the psycopg connection
         self.held: list = []
         self.running: list = []
+        self.constraints: list[str] = []  # checked as each COPY ends (check_now)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uutu-copy")
+        self._closed = False
+        cls = type(self)
+        with cls._switch_lock:
+            if cls._switch_users == 0:
+                saved = sys.getswitchinterval()
+                if saved > cls.SWITCH_INTERVAL:
+                    cls._switch_saved = saved
+                    sys.setswitchinterval(cls.SWITCH_INTERVAL)
+            cls._switch_users += 1
 
     @classmethod
     def open(cls, model) -> "CopyPipe | None":
@@ -1012,6 +1035,38 @@ class CopyPipe:
             return None
         conn.ensure_connection()
         return cls(conn.connection)
+
+    def check_now(self, models) -> None:
+        """Check the (deferred) foreign keys of ``models``' tables at the end of each
+        statement, so in the COPY's time, alongside this process's work on the next
+        chunk, rather than all at once at COMMIT while this process waits. The same
+        checks, made earlier: a row that breaks one fails its COPY, and so the import,
+        and the one transaction rolls back. :meth:`check_at_commit` defers them
+        again; a rollback (of the transaction or of a savepoint around it) undoes
+        it too. Call it before the first COPY is sent."""
+        conn = connections[router.db_for_write(models[0])]
+        qn = conn.ops.quote_name
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname) "
+                "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                "WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred "
+                "AND c.conrelid = ANY(%s::regclass[])",
+                [[qn(m._meta.db_table) for m in models]],
+            )
+            names = sorted(name for (name,) in cursor.fetchall())
+            if names:
+                cursor.execute(f"SET CONSTRAINTS {', '.join(names)} IMMEDIATE")
+        self.constraints = names
+        self.alias = conn.alias
+
+    def check_at_commit(self) -> None:
+        """Defer again the foreign keys :meth:`check_now` made immediate (they are
+        declared INITIALLY DEFERRED), once every COPY is done (:meth:`wait`)."""
+        if self.constraints:
+            with connections[self.alias].cursor() as cursor:
+                cursor.execute(f"SET CONSTRAINTS {', '.join(self.constraints)} DEFERRED")
+            self.constraints = []
 
     def add(self, job) -> None:
         self.held.append(job)
@@ -1032,6 +1087,15 @@ class CopyPipe:
     def close(self) -> None:
         self.held = []
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self._closed:
+            return
+        self._closed = True
+        cls = type(self)
+        with cls._switch_lock:
+            cls._switch_users -= 1
+            if cls._switch_users == 0 and cls._switch_saved is not None:
+                sys.setswitchinterval(cls._switch_saved)
+                cls._switch_saved = None
 
 
 _NUMBER = (int, type(None))
@@ -1067,9 +1131,32 @@ def _name_word(word: str) -> tuple[str, str]:
     if hit is None:
         if len(_NAME_WORDS) > 20_000:
             _NAME_WORDS.clear()
-        primary, tones = text_utils._word_key(word)
-        hit = _NAME_WORDS[word] = (fold(word), f"{primary}{text_utils._WORD_SEP}{tones}")
+        if word.isascii():
+            hit = _ascii_word(word)
+        else:
+            primary, tones = text_utils._word_key(word)
+            hit = (fold(word), f"{primary}{text_utils._WORD_SEP}{tones}")
+        _NAME_WORDS[word] = hit
     return hit
+
+
+_ASCII_CODE = {
+    chr(c): text_utils._LETTER_CODE.get(chr(c)) or text_utils._DIGIT_CODE.get(chr(c)) or ""
+    for c in range(128)
+}
+
+
+def _ascii_word(word: str) -> tuple[str, str]:
+    """``(fold(word), its sort code)`` of a word of ASCII characters without
+    whitespace (a word of a name: "Nguyen", "000123"), as :func:`_name_word` gives
+    them through ``core.text``: such a word decomposes into itself, lower-cased,
+    with no marks, so each letter or digit gives its code and a tone of 0, and
+    anything else nothing (``tests/test_bulk_import.py`` compares the two)."""
+    lower = word.lower()
+    codes = [_ASCII_CODE[c] for c in lower]
+    primary = "".join(codes)
+    kept = len(codes) - codes.count("")
+    return lower, f"{primary}{text_utils._WORD_SEP}{'0' * kept}"
 
 
 def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
@@ -2150,6 +2237,32 @@ def process(imp: Import, *, apply: bool, trial: bool = False, bulk: bool | None 
     return outcome
 
 
+PACE_ROWS = 200
+
+
+def _paced(chunks, edge: int | None = None):
+    """The kept chunks, with ``edge`` rows cut off the start of the first one and the
+    end of the last one as chunks of their own: the first COPYs start after a few
+    rows rather than a whole chunk, and the server has only a few rows left to write
+    once this process is done (see :func:`_replay`). The same rows, in order."""
+    edge = PACE_ROWS if edge is None else edge
+    chunks = iter(chunks)
+    chunk, first = next(chunks, None), True
+    while chunk is not None:
+        following = next(chunks, None)
+        start, end = 0, len(chunk)
+        if first and end - start > edge:
+            yield chunk[:edge]
+            start = edge
+        tail = None
+        if following is None and end - start > edge:
+            tail, end = chunk[end - edge :], end - edge
+        yield chunk[start:end]
+        if tail is not None:
+            yield tail
+        chunk, first = following, False
+
+
 def _replay(imp: Import, importer, records, outcome: Outcome) -> Outcome:
     """The bulk commit of a member file from what its preview kept
     (:meth:`PeopleImporter.replay`): every row is matched and checked against the
@@ -2158,11 +2271,15 @@ def _replay(imp: Import, importer, records, outcome: Outcome) -> Outcome:
     On PostgreSQL a chunk's COPYs run (:class:`CopyPipe`) while the next chunk is
     replayed: its members are loaded (and locked) first, then the chunk's COPYs are
     sent. Rows of one file never refer to the same member (duplicates are errors),
-    so what a chunk writes cannot change the next chunk's matches or checks."""
+    so what a chunk writes cannot change the next chunk's matches or checks. The
+    foreign keys of the rows written are checked as each COPY ends
+    (:meth:`CopyPipe.check_now`), in the pipe's time rather than at COMMIT."""
     total = records.meta
     pipe = importer.pipe = CopyPipe.open(Person)
-    chunks = iter(records.chunks)
+    chunks = _paced(records.chunks) if pipe is not None else iter(records.chunks)
     try:
+        if pipe is not None:
+            pipe.check_now([Person, Membership, PartyStatusPeriod, AuditEntry])
         chunk = next(chunks, None)
         if chunk is not None:
             importer.prefetch_records(chunk)
@@ -2186,6 +2303,7 @@ def _replay(imp: Import, importer, records, outcome: Outcome) -> Outcome:
             write_progress(imp, outcome.total, max(total, outcome.total))
         if pipe is not None:
             pipe.wait()
+            pipe.check_at_commit()
     except ReadError as exc:
         outcome.add_errors([_error(1, "", str(exc))])
     except Exception:

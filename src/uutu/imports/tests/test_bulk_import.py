@@ -252,6 +252,11 @@ NAMES = [
     "Hà Thị Một Hai Ba",
     "Nguyễn " * 60 + "Thị Dài",
     "",
+    # written without diacritics: ASCII words (services._ascii_word)
+    "Nguyen Thi Hoa 000123",
+    "TRAN le-VAN A.",
+    "O'Neil Mary_2 (Hoa)",
+    "Dang Thi Ngoc Anh",
 ]
 
 
