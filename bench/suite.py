@@ -108,6 +108,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pids=None, name: str | None = None) -> float:
+    """CPU seconds (user + system) used so far by the processes ``pids`` and their
+    children, or by every process whose command is ``name``, with what their exited
+    children used (Linux ``/proc``; 0.0 elsewhere). The load section reads it
+    before and after wrk: the server's CPU per request is a steadier figure than a
+    p95 on a shared machine (PostgreSQL's includes its background processes:
+    autovacuum, checkpoints)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    chosen = set(pids or ())
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        head, _, rest = stat.rpartition(")")
+        fields = rest.split()
+        comm, ppid = head.split("(", 1)[1], int(fields[1])
+        if int(entry.name) in chosen or ppid in chosen or (name and comm == name):
+            # utime, stime, and those of its exited children (PostgreSQL's backends
+            # end when a gunicorn worker renews its connection), in clock ticks
+            total += sum(int(v) for v in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop in this process: how fast the machine
+    is at the moment (it varied by a third within one session on the benchmark VM)."""
+    start, s = time.process_time(), 0
+    for i in range(5_000_000):
+        s += i * i
+    return round(time.process_time() - start, 3)
+
+
 def machine() -> dict:
     info = {
         "cpus": os.cpu_count(),
@@ -704,7 +742,11 @@ class Suite:
                 print(f"  warm-up: {args.load_warmup} s of the same load, not measured")
                 subprocess.run(warm, env=wenv, capture_output=True, text=True, check=True)
             print("  $", " ".join(wcmd[:9]), "…", flush=True)
+            calib = calibration()
+            cpu_web, cpu_db = cpu_seconds([server.pid]), cpu_seconds(name="postgres")
             out = subprocess.run(wcmd, env=wenv, capture_output=True, text=True, check=True)
+            cpu_web = cpu_seconds([server.pid]) - cpu_web
+            cpu_db = cpu_seconds(name="postgres") - cpu_db
             data = None
             for line in out.stdout.splitlines():
                 if line.startswith("UUTU_WRK_JSON "):
@@ -720,6 +762,12 @@ class Suite:
             plan.unlink(missing_ok=True)
         errors = sum(v for k, v in data.items() if k.startswith("errors_"))
         rps = data["requests"] / data["duration_s"] if data["duration_s"] else 0
+        per_request = 1000 / max(data["requests"], 1)
+        data.update(
+            web_cpu_ms_per_request=round(cpu_web * per_request, 1),
+            db_cpu_ms_per_request=round(cpu_db * per_request, 1),
+            calibration_s=calib,
+        )
         row = self.add(
             "concurrent load",
             f"{args.load_connections} users",
@@ -731,6 +779,8 @@ class Suite:
             },
             notes=(
                 f"{rps:.1f} req/s, p99 {data['p99_ms']:.0f} ms, {errors} errors; "
+                f"server CPU per request: gunicorn {data['web_cpu_ms_per_request']} ms, "
+                f"PostgreSQL {data['db_cpu_ms_per_request']} ms (calibration {calib} s); "
                 f"gunicorn {args.workers}×{args.threads} {args.worker_class}, "
                 f"keep-alive {args.keep_alive} s, "
                 f"think {args.think_ms} ms, "
