@@ -91,20 +91,18 @@ def _postgresql_sql(with_path: bool = True) -> list[str]:
         )
         sums = ", ".join(f"SUM(d.{f})" for f in FIELDS)
         nonzero = " OR ".join(f"SUM(d.{f}) <> 0" for f in FIELDS)
-        if with_path:  # a new row takes its chi hội's path (an existing one keeps its own)
-            return (
-                f"INSERT INTO {TABLE} AS c (branch_id, path, {_columns()}) "
-                f"SELECT d.branch_id, u.path, {sums} "
-                f"FROM ({selects}) AS d (branch_id, {_columns()}) "
-                f"JOIN {UNIT} u ON u.id = d.branch_id "
-                f"GROUP BY d.branch_id, u.path HAVING {nonzero} ORDER BY d.branch_id "
-                f"{_upsert_tail('c')};"
-            )
+        # A new row takes its chi hội's path (an existing one keeps its own).
+        column, value, join, group = (
+            ("path, ", "u.path, ", f"JOIN {UNIT} u ON u.id = d.branch_id ", ", u.path")
+            if with_path
+            else ("", "", "", "")
+        )
         return (
-            f"INSERT INTO {TABLE} AS c (branch_id, {_columns()}) "
-            f"SELECT d.branch_id, {sums} FROM ({selects}) AS d (branch_id, {_columns()}) "
-            f"GROUP BY d.branch_id HAVING {nonzero} ORDER BY d.branch_id "
-            f"{_upsert_tail('c')};"
+            f"INSERT INTO {TABLE} AS c (branch_id, {column}{_columns()}) "
+            f"SELECT d.branch_id, {value}{sums} "
+            f"FROM ({selects}) AS d (branch_id, {_columns()}) {join}"
+            f"GROUP BY d.branch_id{group} HAVING {nonzero} "
+            f"ORDER BY d.branch_id {_upsert_tail('c')};"
         )
 
     function = f"""
@@ -135,15 +133,16 @@ $body$"""
 def _sqlite_sql(with_path: bool = True) -> list[str]:
     def upsert(row: str, sign: str) -> str:
         values = ", ".join(_weights(row, sign))
-        columns, path = _columns(), ""
-        if with_path:
-            columns = f"path, {columns}"
-            path = f"(SELECT u.path FROM {UNIT} u WHERE u.id = {row}.branch_id), "
+        column, value = (
+            ("path, ", f"(SELECT u.path FROM {UNIT} u WHERE u.id = {row}.branch_id), ")
+            if with_path
+            else ("", "")
+        )
         # "WHERE true"-style filter: SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
         return (
-            f"INSERT INTO {TABLE} (branch_id, {columns}) "
-            f"SELECT {row}.branch_id, {path}{values} WHERE {row}.archived_at IS NULL "
-            f"{_upsert_tail(TABLE)};"
+            f"INSERT INTO {TABLE} (branch_id, {column}{_columns()}) "
+            f"SELECT {row}.branch_id, {value}{values} "
+            f"WHERE {row}.archived_at IS NULL {_upsert_tail(TABLE)};"
         )
 
     changed = " OR ".join(
@@ -239,7 +238,8 @@ def drop_path_trigger(connection=None) -> None:
 
 
 def fill_paths_sql() -> str:
-    """Give every row its chi hội's path (migration 0008, ``verify --fix``)."""
+    """Give every row its chi hội's path (migration 0008; :func:`rebuild`, which
+    ``verify --fix`` runs, writes the paths with the counts)."""
     return f"UPDATE {TABLE} SET path = (SELECT u.path FROM {UNIT} u WHERE u.id = {TABLE}.branch_id)"
 
 
@@ -290,13 +290,15 @@ def enable_triggers() -> None:
 
 
 def backfill_sql(with_path: bool = True) -> str:
-    """Fill an empty table from the members: one ``INSERT … SELECT … GROUP BY``."""
-    if not with_path:  # migration 0004, before the rows had a path
-        return f"INSERT INTO {TABLE} (branch_id, {_columns()}) SELECT * FROM ({_recount_sql()}) r"
+    """Fill an empty table from the members: one ``INSERT … SELECT … GROUP BY``
+    (with each row's path from its chi hội, but in migration 0004)."""
+    column, value, join = ("", "", "")
+    if with_path:
+        column, value, join = ("path, ", "u.path, ", f" JOIN {UNIT} u ON u.id = r.branch_id")
     return (
-        f"INSERT INTO {TABLE} (branch_id, path, {_columns()}) "
-        f"SELECT r.branch_id, u.path, {', '.join(f'r.{f}' for f in FIELDS)} "
-        f"FROM ({_recount_sql()}) r JOIN {UNIT} u ON u.id = r.branch_id"
+        f"INSERT INTO {TABLE} (branch_id, {column}{_columns()}) "
+        f"SELECT r.branch_id, {value}{', '.join(f'r.{f}' for f in FIELDS)} "
+        f"FROM ({_recount_sql()}) r{join}"
     )
 
 

@@ -153,9 +153,8 @@ def _with_names(rows):
 
 
 class _RowLabels:
-    """What every row of one list page shares, escaped once: the badges, the
-    column labels of the phone layout and the party statuses, in the page's
-    language."""
+    """What every row of one list page shares, escaped once: the badges and the
+    column labels of the phone layout, in the page's language."""
 
     def __init__(self):
         self.badges = [

@@ -478,7 +478,7 @@ def figures_token(*units) -> str:
     return hashlib.blake2b(repr(pairs).encode(), digest_size=12).hexdigest()
 
 
-def cached(kind: str, units, parts, compute, token: str | None = None):
+def cached(kind: str, units, parts, compute, *, token: str | None = None):
     """``compute()``, kept in the cache under the units' token (:func:`figures_token`)
     and ``parts`` (anything else the result depends on: dates, flags). The units'
     paths are part of the key too. ``token``: the units' token when the caller

@@ -218,7 +218,11 @@ def _overdue(user, unit, today, token=None):
     prefixes = permissions.scope_prefixes(user, PIPELINE_VIEW)
     scope = "*" if prefixes is permissions.ALL else "|".join(prefixes)
     return counters.cached(
-        "overdue", [unit], (today, scope), lambda: _count_overdue(user, unit, today), token
+        "overdue",
+        [unit],
+        (today, scope),
+        lambda: _count_overdue(user, unit, today),
+        token=token,
     )
 
 
@@ -294,7 +298,7 @@ def unit_context(unit, period, token=None) -> dict:
         [unit, unit.counterpart],
         (period.start, period.end, get_language()),
         lambda: _unit_context(unit, period),
-        token,
+        token=token,
     )
 
 
