@@ -14,6 +14,7 @@ past date can be rebuilt (:func:`uutu.orgs.services.tree_as_of`).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from uutu.core.fields import PathField
 from uutu.core.scoping import ScopedQuerySet
 
 PATH_SEGMENT_WIDTH = 8
@@ -84,7 +85,7 @@ class Unit(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(max_length=255, unique=True, editable=False)
+    path = PathField(max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     counterpart = models.ForeignKey(
         "self",

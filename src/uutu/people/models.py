@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from uutu.core.fields import PathField
 from uutu.core.scoping import ScopedQuerySet
 from uutu.core.text import fold, name_fields
 
@@ -326,7 +327,7 @@ class MemberCount(models.Model):
     )
     # The chi hội's path, kept by triggers (a new row; a unit that moves): a scope's
     # total reads a range of the (path, total) index, no join with the units.
-    path = models.CharField(max_length=255, default="", editable=False)
+    path = PathField(max_length=255, default="", editable=False)
     total = models.IntegerField(_("hội viên"), default=0)
     party = models.IntegerField(_("là đảng viên"), default=0)
     core = models.IntegerField(_("nòng cốt"), default=0)

@@ -248,7 +248,7 @@ def person_list(request):
     more = False
     if getattr(form, "cleaned_data", {}).get("q"):
         people, more = first_matches(
-            people, ("sort_key", "id"), fetch=_with_names(Person.objects.all())
+            people, ("sort_key", "id"), fetch=_with_names(Person.objects.all()), scan=LIST_ORDER
         )
     else:
         people = _with_names(people).order_by(*LIST_ORDER)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from uutu.core.fields import PathField
 from uutu.core.scoping import ScopedQuerySet
 from uutu.people.reference import EDUCATION_CHOICES, ETHNICITY_CHOICES
 
@@ -497,7 +498,7 @@ class BranchHeadFact(models.Model):
     )
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
-    path = models.CharField(max_length=255)
+    path = PathField(max_length=255)
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     party1_start = models.DateField(null=True, blank=True)

@@ -319,3 +319,75 @@ def test_sqlite_reads_the_member_list_in_index_order(world, login):
         plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
     assert "TEMP B-TREE" not in plan, plan
     assert "person_branch_sort" in plan, plan
+
+
+def test_search_takes_its_first_matches_in_list_order(world, login, monkeypatch):
+    """Over the cap, the search keeps the first matches in the list's order (chi hội
+    by chi hội, then by name), the order the database can read a scope in and stop:
+    with a cap of 4 the page shows exactly the first 4 of the list, sorted by name."""
+    from uutu.core import pagination
+    from uutu.people.views import LIST_ORDER
+
+    branches = [
+        org_services.create_unit(
+            parent=world.commune_a,
+            level=world.levels["hoi_branch"],
+            name=f"Chi hội Xóm Cuối {n}",
+            code=f"99002-{n}",
+        )
+        for n in range(3)
+    ]
+    # written last chi hội first: the table's own order is not the list's
+    for branch in reversed(branches):
+        for i in range(4):
+            services.create_person(
+                actor=None,
+                branch=branch,
+                full_name=f"Vũ Thị {GIVEN[i]}",
+                birth_date=datetime.date(1991, 2, 1 + i),
+            )
+    user = world.users["province"]
+    matches = Person.objects.restrict(user, "people.view").search("thi")
+    matches = matches.filter(archived_at__isnull=True)
+    in_list_order = list(matches.order_by(*LIST_ORDER).values_list("pk", flat=True))
+    by_name = list(matches.order_by("sort_key", "id").values_list("pk", flat=True))
+    assert len(in_list_order) > 8 and in_list_order[:4] != by_name[:4]
+    monkeypatch.setattr(pagination, "SEARCH_CAP", 4)
+    monkeypatch.setattr(pagination.first_matches, "__defaults__", (None, 4, ()))
+    with CaptureQueriesContext(connection) as ctx:
+        page = login(user).get("/hoi-vien/?q=thi").context["page"]
+    # the query that takes the matches asks for the list's order (small test tables
+    # come out in that order anyway; 20 million members do not)
+    taken = [q["sql"] for q in ctx.captured_queries if "LIMIT 5" in q["sql"]]
+    assert len(taken) == 1 and 'ORDER BY "orgs_unit"."path"' in taken[0], taken
+    shown = [row.url.rstrip("/").rsplit("/", 1)[-1] for row in page.object_list]
+    first_four = Person.objects.filter(pk__in=in_list_order[:4]).order_by("sort_key", "id")
+    assert [int(pk) for pk in shown] == [p.pk for p in first_four]
+    assert page.paginator.more
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's collations only")
+def test_paths_compare_byte_by_byte_and_a_prefix_is_an_index_range(world):
+    """Every path column has the "C" collation (core.fields.PathField), so the unique
+    path index answers a prefix LIKE as a range and gives the path order: the member
+    list of the province that comes last no longer walks the unit index from its
+    start, and a scoped search can read the scope's units first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_name = 'path'"
+        )
+        collations = dict(cursor.fetchall())
+        assert collations == {
+            "orgs_unit": "C",
+            "people_membercount": "C",
+            "pipeline_branchheadfact": "C",
+        }
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM orgs_unit WHERE path LIKE %s ORDER BY path LIMIT 5",
+            [world.commune_a.path + "%"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "orgs_unit_path_key" in plan and "Index Cond" in plan, plan
