@@ -91,11 +91,11 @@ def filter_people(user, params):
     people = people.filter(archived_at__isnull=not data.get("archived"))
     if data.get("q"):
         people = people.search(data["q"])
-    # The unit filter; without one, for the list (a search is sorted in Python),
-    # every path: on SQLite that lets the planner read the list in its order
-    # through the path index (core.scoping.under).
-    if data.get("unit") or not data.get("q"):
-        people = _in_unit(people, data["unit"].path if data.get("unit") else "")
+    # The unit filter; without one, every path: on SQLite that lets the planner
+    # read the members in the list's order through the path index
+    # (core.scoping.under), for the list and for a search, which takes its first
+    # matches in that order (a whole-table sort otherwise: 14 -> 164 ms on 600,000).
+    people = _in_unit(people, data["unit"].path if data.get("unit") else "")
     if data.get("position"):
         people = people.filter(
             Exists(Position.objects.current().filter(person=OuterRef("pk"), kind=data["position"]))
