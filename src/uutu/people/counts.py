@@ -237,6 +237,29 @@ def drop_path_trigger(connection=None) -> None:
             cursor.execute(f"DROP TRIGGER IF EXISTS {PATH_TRIGGER}")
 
 
+def drop_all_triggers(connection=None) -> None:
+    """Drop the member triggers and the path trigger, before a migration alters a
+    table they read or write (on SQLite that rebuilds the table)."""
+    drop_path_trigger(connection)
+    drop_triggers(connection)
+
+
+def create_all_triggers(connection=None) -> None:
+    """Create the member triggers and the path trigger again."""
+    create_triggers(connection)
+    create_path_trigger(connection)
+
+
+def drop_all_for_migration(apps, schema_editor) -> None:
+    """A migration's ``RunPython`` step: :func:`drop_all_triggers`."""
+    drop_all_triggers(schema_editor.connection)
+
+
+def create_all_for_migration(apps, schema_editor) -> None:
+    """A migration's ``RunPython`` step: :func:`create_all_triggers`."""
+    create_all_triggers(schema_editor.connection)
+
+
 def fill_paths_sql() -> str:
     """Give every row its chi hội's path (migration 0008; :func:`rebuild`, which
     ``verify --fix`` runs, writes the paths with the counts)."""

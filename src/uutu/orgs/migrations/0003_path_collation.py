@@ -10,20 +10,7 @@ not survive (see people 0008)."""
 from django.db import migrations
 
 import uutu.core.fields
-
-
-def drop_member_triggers(apps, schema_editor):
-    from uutu.people import counts
-
-    counts.drop_path_trigger(schema_editor.connection)
-    counts.drop_triggers(schema_editor.connection)
-
-
-def create_member_triggers(apps, schema_editor):
-    from uutu.people import counts
-
-    counts.create_triggers(schema_editor.connection)
-    counts.create_path_trigger(schema_editor.connection)
+from uutu.people import counts
 
 
 class Migration(migrations.Migration):
@@ -34,7 +21,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(drop_member_triggers, create_member_triggers),
+        migrations.RunPython(counts.drop_all_for_migration, counts.create_all_for_migration),
         migrations.AlterField(
             model_name='unit',
             name='path',

@@ -5,20 +5,7 @@ dropped the member-count triggers: they are created again here)."""
 from django.db import migrations
 
 import uutu.core.fields
-
-
-def create_member_triggers(apps, schema_editor):
-    from uutu.people import counts
-
-    counts.create_triggers(schema_editor.connection)
-    counts.create_path_trigger(schema_editor.connection)
-
-
-def drop_member_triggers(apps, schema_editor):
-    from uutu.people import counts
-
-    counts.drop_path_trigger(schema_editor.connection)
-    counts.drop_triggers(schema_editor.connection)
+from uutu.people import counts
 
 
 class Migration(migrations.Migration):
@@ -34,5 +21,5 @@ class Migration(migrations.Migration):
             name='path',
             field=uutu.core.fields.PathField(default='', editable=False, max_length=255),
         ),
-        migrations.RunPython(create_member_triggers, drop_member_triggers),
+        migrations.RunPython(counts.create_all_for_migration, counts.drop_all_for_migration),
     ]
