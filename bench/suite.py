@@ -493,7 +493,7 @@ class Suite:
         # The province whose members come last in the members' table (the national
         # user, filtered by it): the scope's first province is also the table's
         # first, where a scan that ignores the scope finds its rows at once.
-        targets = dict(scopes)
+        targets = {scope: (user, unit, {}) for scope, (user, unit) in scopes.items()}
         last = self._last_province(scopes)
         if last is not None:
             targets["province, last in table"] = last
@@ -512,8 +512,8 @@ class Suite:
             for scope in wanted:
                 if scope not in targets:
                     continue
-                user, unit, *extra = targets[scope]
-                params = dict(query, **(extra[0] if extra else {}))
+                user, unit, unit_filter = targets[scope]
+                params = dict(query, **unit_filter)
                 # ours, through the view's own filter and order: count and first
                 # page ids (a search is sorted by name, as the view sorts the
                 # matches it shows)

@@ -237,27 +237,18 @@ def drop_path_trigger(connection=None) -> None:
             cursor.execute(f"DROP TRIGGER IF EXISTS {PATH_TRIGGER}")
 
 
-def drop_all_triggers(connection=None) -> None:
-    """Drop the member triggers and the path trigger, before a migration alters a
-    table they read or write (on SQLite that rebuilds the table)."""
-    drop_path_trigger(connection)
-    drop_triggers(connection)
-
-
-def create_all_triggers(connection=None) -> None:
-    """Create the member triggers and the path trigger again."""
-    create_triggers(connection)
-    create_path_trigger(connection)
-
-
 def drop_all_for_migration(apps, schema_editor) -> None:
-    """A migration's ``RunPython`` step: :func:`drop_all_triggers`."""
-    drop_all_triggers(schema_editor.connection)
+    """A migration's ``RunPython`` step: drop the member triggers and the path
+    trigger before it alters a table they read or write (on SQLite that rebuilds the
+    table; on PostgreSQL the path trigger depends on the unit's path column)."""
+    drop_path_trigger(schema_editor.connection)
+    drop_triggers(schema_editor.connection)
 
 
 def create_all_for_migration(apps, schema_editor) -> None:
-    """A migration's ``RunPython`` step: :func:`create_all_triggers`."""
-    create_all_triggers(schema_editor.connection)
+    """A migration's ``RunPython`` step: create both again."""
+    create_triggers(schema_editor.connection)
+    create_path_trigger(schema_editor.connection)
 
 
 def fill_paths_sql() -> str:

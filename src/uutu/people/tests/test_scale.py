@@ -352,7 +352,7 @@ def test_search_takes_its_first_matches_in_list_order(world, login, monkeypatch)
     in_list_order = list(matches.order_by(*LIST_ORDER).values_list("pk", flat=True))
     by_name = list(matches.order_by("sort_key", "id").values_list("pk", flat=True))
     assert len(in_list_order) > 8 and in_list_order[:4] != by_name[:4]
-    monkeypatch.setattr(pagination, "SEARCH_CAP", 4)
+    # the view takes first_matches' default cap (fetch, cap, scan)
     monkeypatch.setattr(pagination.first_matches, "__defaults__", (None, 4, ()))
     with CaptureQueriesContext(connection) as ctx:
         page = login(user).get("/hoi-vien/?q=thi").context["page"]
