@@ -79,6 +79,35 @@ def _rows(n: int, branches: list[str], seed: int):
         ]
 
 
+def _free_cccds(rows: list[list]) -> list[list]:
+    """The rows with every CCCD that is already in the database (a large database,
+    e.g. a copy of the national one, holds millions) replaced by a free one of the
+    same birth place and year, so that the file imports without errors."""
+    from uutu.people.models import Person
+
+    def taken(numbers):
+        found = set()
+        for start in range(0, len(numbers), 5000):
+            batch = numbers[start : start + 5000]
+            found.update(Person.objects.filter(cccd__in=batch).values_list("cccd", flat=True))
+        return found
+
+    used = {row[2] for row in rows}
+    clashes = taken(sorted(used))
+    while clashes:
+        replaced = []
+        for row in rows:
+            if row[2] in clashes:
+                serial = int(row[2][6:])
+                while row[2] in used:
+                    serial = (serial + 7919) % 1_000_000
+                    row[2] = f"{row[2][:6]}{serial:06d}"
+                used.add(row[2])
+                replaced.append(row[2])
+        clashes = taken(sorted(replaced))
+    return rows
+
+
 def _write(path: Path, fmt: str, rows) -> None:
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -154,7 +183,7 @@ def child(args) -> None:
     settings.IMPORT_BULK = args.path == "bulk"
     path = tmp / f"hoi-vien.{args.format}"
     start = time.perf_counter()
-    _write(path, args.format, _rows(args.one, branches, args.seed))
+    _write(path, args.format, _free_cccds(list(_rows(args.one, branches, args.seed))))
     generated = time.perf_counter() - start
 
     figures = {

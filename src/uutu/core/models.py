@@ -33,7 +33,15 @@ class AuditQuerySet(ScopedQuerySet):
 class AuditEntry(models.Model):
     """One change or sign-in: who did what to which record, when, with the values
     before and after. Rows are only ever added; the model refuses updates and
-    deletes, and the admin shows it read-only."""
+    deletes, and the admin shows it read-only.
+
+    Its user, unit and content type are not foreign-key constraints in the database
+    (``db_constraint=False``): an entry is written from the objects themselves, in
+    the same transaction as the change, and users and units are archived, never
+    deleted (Django's ``PROTECT`` still refuses a delete through the ORM). A
+    constraint would cost three lookups for every row written, and an import writes
+    a row per member: 85-100 ms of the server's time for 10,000 members, about 6 %
+    of the import (docs/benchmarks.md, session 7)."""
 
     scope_path = "unit__path"
 
@@ -45,6 +53,7 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
     )
     action = models.CharField(_("thao tác"), max_length=100, db_index=True)
     # Every import writes an audit row per member: no index here that another one
@@ -56,6 +65,7 @@ class AuditEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     object_id = models.CharField(max_length=64, blank=True, default="")
     object_repr = models.CharField(_("đối tượng"), max_length=255, blank=True, default="")
@@ -66,6 +76,7 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
     )
     before = models.JSONField(_("trước"), null=True, blank=True)
     after = models.JSONField(_("sau"), null=True, blank=True)

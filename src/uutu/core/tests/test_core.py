@@ -30,6 +30,24 @@ def test_audit_rows_cannot_be_changed_or_deleted(world):
     assert AuditEntry.objects.get(pk=entry.pk).action == "orgs.unit.updated"
 
 
+def test_what_an_audit_row_names_is_protected_by_django_not_by_the_database(world):
+    """The audit's user, unit and content type are plain columns in the database (no
+    foreign-key check on each of the many rows an import writes), while deleting a
+    user or a unit an entry names is still refused by the ORM."""
+    from django.db import connection
+    from django.db.models import ProtectedError
+
+    user, unit = world.users["commune_a"], world.commune_a
+    audit.record("orgs.unit.updated", unit, after={"x": 1}, user=user)
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, AuditEntry._meta.db_table)
+    assert not [c for c in constraints.values() if c["foreign_key"]]
+    for obj in (user, unit):
+        with pytest.raises(ProtectedError):
+            obj.delete()
+    assert Unit.objects.filter(pk=unit.pk).exists()
+
+
 def test_admin_shows_audit_read_only(world, admin_client):
     from django.contrib import admin
 
