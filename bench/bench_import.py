@@ -27,7 +27,16 @@ table; 0.5-1 s while they were loaded from vietnam-provinces). With
 Without ``DATABASE_URL`` each child uses a throwaway SQLite database in a
 temporary directory. With ``DATABASE_URL`` (e.g. ``postgres://localhost/uutu_bench``)
 it migrates that database and adds a new commune with its own branches for each
-run, so runs do not collide. It prints figures only: no thresholds.
+run, so runs do not collide. CCCDs the database already holds are replaced in the
+file by free ones, so it can also import into a large database, closer to what a
+province or the country meets than an empty one (a copy of the national database,
+since every run adds its members for good):
+
+    createdb -h 127.0.0.1 -U postgres -T uutu_gen_national uutu_imp_national
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/uutu_imp_national \
+        .venv/bin/python bench/bench_import.py --rows 10000
+
+It prints figures only: no thresholds.
 """
 
 import argparse

@@ -79,3 +79,27 @@ def test_suite_runs_and_the_floor_gives_the_same_numbers(demo, capsys):
     table = suite.table(bench.rows, "sqlite")
     assert table.count("\n") == len(bench.rows) + 1
     assert "MISMATCH" not in capsys.readouterr().out
+
+
+def test_the_import_benchmark_replaces_the_cccds_the_database_holds(demo):
+    """bench_import can import into a large database: a CCCD of the file that a
+    member already has is replaced by a free one of the same place and year (the
+    first six digits), the others are kept."""
+    import bench_import
+
+    from uutu.people.models import Person
+
+    taken = list(
+        Person.objects.exclude(cccd=None).order_by("id").values_list("cccd", flat=True)[:3]
+    )
+    assert len(taken) == 3
+    free = "001185999999"
+    assert not Person.objects.filter(cccd=free).exists()
+    rows = [["A", None, cccd, "x"] for cccd in [*taken, free]]
+    out = bench_import._free_cccds([list(r) for r in rows])
+    new = [r[2] for r in out]
+    assert new[3] == free
+    for old, replaced in zip(taken, new[:3], strict=True):
+        assert replaced != old and replaced[:6] == old[:6] and len(replaced) == 12
+    assert len(set(new)) == 4
+    assert not Person.objects.filter(cccd__in=new).exists()
