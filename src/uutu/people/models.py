@@ -28,25 +28,45 @@ class PersonQuerySet(ScopedQuerySet):
     def current(self):
         return self.filter(archived_at__isnull=True)
 
-    def search(self, text: str):
+    def search(self, text: str, scope=None):
         """Accent- and case-insensitive search on the name: every word must occur in
         the folded name (``search_name LIKE '%word%'``, one condition per word, which
-        a trigram index answers on PostgreSQL). Digits search the start of the CCCD
-        or of the phone number (from 3 digits; an index range scan)."""
+        a trigram index answers on PostgreSQL, or the same matches from the index of
+        the names' words: :func:`search_condition`). Digits search the start of the
+        CCCD or of the phone number (from 3 digits; an index range scan)."""
+        return self.searched(text, scope)[0]
+
+    def searched(self, text: str, scope=None):
+        """:meth:`search`, and whether a list should take its first matches in any
+        order rather than in the list's (see :func:`search_condition`)."""
         text = (text or "").strip()
         if not text:
-            return self
+            return self, False
         digits = text.replace(" ", "").replace(".", "")
         if digits.startswith("+") and digits[1:].isdigit():
-            return self.filter(phone__startswith=digits)
+            return self.filter(phone__startswith=digits), False
         if digits.isdigit():
             if len(digits) < 3:
-                return self.none()
-            return self.filter(_prefix_q("cccd", digits) | _prefix_q("phone", digits))
-        qs = self
-        for word in fold(text).split(" "):
-            qs = qs.filter(search_name__contains=word)
-        return qs
+                return self.none(), False
+            return self.filter(_prefix_q("cccd", digits) | _prefix_q("phone", digits)), False
+        condition, any_order = search_condition(text, scope)
+        return self.filter(condition), any_order
+
+
+def search_condition(text: str, scope=None) -> tuple[Q, bool]:
+    """The condition :meth:`PersonQuerySet.search` applies to a name ``text``, and
+    whether a list takes its first matches in any order (the word index's, or the
+    whole country's table's: any 1,000 of them when more match) rather than in the
+    list's order (a scope's chi hội one by one), as :mod:`uutu.people.namewords`
+    plans it.
+
+    ``scope`` (a :class:`~uutu.people.namewords.Scope`, or a function that gives
+    one; None: the whole country) weighs the ways, and limits the word index's
+    matches to the scope's chi hội (the scope's own filter is still the caller's)."""
+    from . import namewords
+
+    plan = namewords.plan(fold(text).split(" "), scope)
+    return plan.condition(), plan.any_order
 
 
 def _prefix_q(field: str, digits: str) -> Q:
@@ -298,6 +318,25 @@ class PartyStatusPeriod(models.Model):
 
     def __str__(self):
         return f"{self.person}: {self.get_status_display()}"
+
+
+class NameWord(models.Model):
+    """A word that occurs in some member's folded name (``search_name``), once.
+
+    PostgreSQL only (the table stays empty on SQLite): a statement trigger adds the
+    new words of every insert and update of members, and the search maps a typed
+    word to the name words that contain it, to look them up in the GIN index of the
+    names' words (:mod:`uutu.people.namewords`). Words are never removed.
+    """
+
+    word = models.CharField(max_length=150, primary_key=True)
+
+    class Meta:
+        verbose_name = _("từ trong họ tên")
+        verbose_name_plural = _("từ trong họ tên")
+
+    def __str__(self):
+        return self.word
 
 
 class MemberCount(models.Model):

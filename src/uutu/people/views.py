@@ -2,11 +2,14 @@
 service functions and render."""
 
 import datetime
+import operator
 from dataclasses import dataclass
+from functools import partial, reduce
 from html import escape as esc
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
@@ -17,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from uutu.accounts import permissions
+from uutu.accounts.permissions import ALL, scope_prefixes
 from uutu.core import audit
 from uutu.core.forms import apply_errors, process_form
 from uutu.core.links import url_maker
@@ -26,7 +30,7 @@ from uutu.orgs.models import Tree, Unit
 from uutu.orgs.views import picker_units
 from uutu.pipeline.views_cases import person_cases
 
-from . import services
+from . import namewords, services
 from .forms import (
     PERSON_FIELDS,
     ArchiveForm,
@@ -79,6 +83,22 @@ def _in_unit(rows, path: str):
     return rows.filter(under(rows.model.scope_path, path))
 
 
+def _search_scope(user, unit):
+    """Where the list's search looks (:class:`~uutu.people.namewords.Scope`), or
+    None for the whole country (a root unit's path has one step). Its member count
+    is the sum of the per-chi-hội counts; only PostgreSQL's search weighs it."""
+    prefixes = (unit.path,) if unit is not None else scope_prefixes(user, VIEW)
+    if prefixes is ALL or any(prefix.count(".") == 1 for prefix in prefixes):
+        return None
+    if connection.vendor != "postgresql":
+        return namewords.Scope(tuple(prefixes), 0)
+    counts = MemberCount.objects.filter(
+        reduce(operator.or_, [under("path", prefix) for prefix in prefixes])
+    )
+    total = counts.aggregate(n=Coalesce(Sum("total"), 0))["n"]
+    return namewords.Scope(tuple(sorted(prefixes)), total)
+
+
 def filter_people(user, params):
     """The list page's filter form for ``params`` (its GET) and the members it
     selects, in the Vietnamese order. The list and its Excel export share it."""
@@ -89,8 +109,12 @@ def filter_people(user, params):
     data = getattr(form, "cleaned_data", {})
     people = Person.objects.restrict(user, VIEW)
     people = people.filter(archived_at__isnull=not data.get("archived"))
+    # Whether the search's first matches may be taken in any order (the word index's,
+    # the table's) rather than in the list's order (person_list).
+    form.any_order = False
     if data.get("q"):
-        people = people.search(data["q"])
+        scope = partial(_search_scope, user, data.get("unit"))
+        people, form.any_order = people.searched(data["q"], scope)
     # The unit filter; without one, every path: on SQLite that lets the planner
     # read the members in the list's order through the path index
     # (core.scoping.under), for the list and for a search, which takes its first
@@ -248,7 +272,10 @@ def person_list(request):
     more = False
     if getattr(form, "cleaned_data", {}).get("q"):
         people, more = first_matches(
-            people, ("sort_key", "id"), fetch=_with_names(Person.objects.all()), scan=LIST_ORDER
+            people,
+            ("sort_key", "id"),
+            fetch=_with_names(Person.objects.all()),
+            scan=() if form.any_order else LIST_ORDER,
         )
     else:
         people = _with_names(people).order_by(*LIST_ORDER)

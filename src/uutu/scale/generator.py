@@ -38,6 +38,7 @@ from uutu.core import context, names
 from uutu.core.demo import CASE_NOTES, EXIT_REASONS, WORK_AWAY, _apportion, sample_manual_figures
 from uutu.core.text import name_fields
 from uutu.people import counts as member_counts
+from uutu.people import namewords
 
 from . import reference as ref
 from .writer import (
@@ -410,6 +411,7 @@ class Generator:
         dropped = drop_secondary_indexes(BIG_TABLES) if self.drop_indexes else []
         self.fk_fast = connection.vendor == "postgresql" and self.scale_name != "commune"
         member_counts.disable_triggers()  # the loaded members are counted once, below
+        namewords.set_triggers(False)  # and their names' words listed once, below
         try:
             order = sorted(range(len(provinces)), key=lambda i: -self._province_size(i))
             if self.workers > 1:
@@ -437,6 +439,7 @@ class Generator:
                 self.w.finish()
         finally:
             member_counts.enable_triggers()
+            namewords.set_triggers(True)
             self.phase("hội viên, hồ sơ, chỉ tiêu", t0)
             if dropped:
                 t1 = time.perf_counter()
@@ -461,6 +464,12 @@ class Generator:
         if rebuilt is not None:
             self.say(f"  Đã dựng lại bộ đếm kết quả: {rebuilt} dòng.")
             self.phase("bộ đếm kết quả (counters.rebuild)", t0)
+        if connection.vendor == "postgresql":
+            t0 = time.perf_counter()
+            with connection.cursor() as cursor:
+                added = namewords.rebuild(cursor)
+            self.say(f"  Đã liệt kê {added} từ trong họ tên.")
+            self.phase("từ trong họ tên (people.namewords.rebuild)", t0)
         t0 = time.perf_counter()
         branches = member_counts.rebuild()
         self.say(f"  Đã đếm lại số hội viên: {branches} chi hội.")

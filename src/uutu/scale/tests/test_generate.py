@@ -237,3 +237,27 @@ def test_command(db, capsys):
     assert "people_person" in out and "200" in out
     assert Person.objects.count() == 200
     assert datetime.date(2026, 11, 21) == TODAY
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the table of name words is PostgreSQL's"
+)
+def test_every_name_word_is_listed_for_the_search(commune):
+    """The load writes members with the name-word trigger off, then lists their
+    words once (uutu.people.namewords): none is missing, and the trigger is on
+    again for the members written afterwards."""
+    from uutu.people import namewords
+    from uutu.people import services as people_services
+    from uutu.people.models import NameWord
+
+    with connection.cursor() as cursor:
+        assert namewords.missing(cursor) == []
+    words = {
+        w for name in Person.objects.values_list("search_name", flat=True) for w in name.split()
+    }
+    assert words and set(NameWord.objects.values_list("word", flat=True)) >= words
+    branch = Person.objects.first().branch
+    people_services.create_person(
+        actor=None, branch=branch, full_name="Giàng Thị Xuyzq", birth_date=datetime.date(1990, 1, 1)
+    )
+    assert NameWord.objects.filter(word="xuyzq").exists()

@@ -5,9 +5,10 @@ counts (``uutu.people.counts``) from the members. Exits with status 1 when there
 is any; ``--fix`` then rebuilds what differs."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from uutu.orgs.models import Unit
-from uutu.people import counts
+from uutu.people import counts, namewords
 from uutu.people.models import MemberCount
 from uutu.pipeline import counters
 from uutu.pipeline.models import Organisation, Step
@@ -30,7 +31,10 @@ class Command(BaseCommand):
         differences = counters.verify()
         heads = counters.verify_heads()
         members = counts.verify()
+        words = self._name_words(fix)
         if not differences and not heads and not members:
+            if words and not fix:
+                raise CommandError(f"Bảng từ trong họ tên thiếu {words} từ.")
             self.stdout.write(self.style.SUCCESS("Số đếm khớp với sự kiện: 0 khác biệt."))
             self.stdout.write(
                 self.style.SUCCESS("Số hội viên của các chi hội khớp với danh sách: 0 khác biệt.")
@@ -71,6 +75,30 @@ class Command(BaseCommand):
         self._fix(fix)
         total = len(differences) + len(heads) + len(members)
         raise CommandError(f"{total} khác biệt giữa số đếm và sự kiện.")
+
+    def _name_words(self, fix: bool) -> int:
+        """PostgreSQL: the words of members' names that the search's table of name
+        words lacks (uutu.people.namewords); ``--fix`` adds them. The number missing
+        (0 after a fix)."""
+        if connection.vendor != "postgresql":
+            return 0
+        with connection.cursor() as cursor:
+            lacking = namewords.missing(cursor)
+            if not lacking:
+                self.stdout.write(
+                    self.style.SUCCESS("Bảng từ trong họ tên (để tìm kiếm) đủ: 0 từ thiếu.")
+                )
+                return 0
+            shown = ", ".join(lacking[:10]) + ("…" if len(lacking) > 10 else "")
+            many = "ít nhất " if len(lacking) == namewords.MISSING_SHOWN else ""
+            self.stdout.write(f"Bảng từ trong họ tên thiếu {many}{len(lacking)} từ: {shown}")
+            if fix:
+                added = namewords.rebuild(cursor)
+                self.stdout.write(
+                    self.style.WARNING(f"Đã thêm {added} từ vào bảng từ trong họ tên.")
+                )
+                return 0
+        return len(lacking)
 
     def _fix(self, fix: bool) -> None:
         if fix:
