@@ -139,8 +139,10 @@ def main(argv=None) -> None:
         for label, user, params in targets:
             client = Client()
             client.force_login(user)
-            url = reverse("people:list") + "?" + "&".join(
-                f"{k}={v}".replace(" ", "+") for k, v in {"q": term, **params}.items()
+            url = (
+                reverse("people:list")
+                + "?"
+                + "&".join(f"{k}={v}".replace(" ", "+") for k, v in {"q": term, **params}.items())
             )
             unit = None
             if "unit" in params:
