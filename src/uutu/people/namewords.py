@@ -179,33 +179,31 @@ def set_triggers(enabled: bool) -> None:
 # --- the search ---------------------------------------------------------------------
 
 
-class _HasNameWord(Func):
-    """``string_to_array(search_name, ' ') && ARRAY[…]``: the member's name has one
-    of ``words`` (the expression of the GIN index, so the index answers it)."""
+class _OnName(Func):
+    """A condition on the member's folded name: ``template`` with ``{name}`` for the
+    column and one parameter, ``value``."""
 
     output_field = BooleanField()
 
-    def __init__(self, words: list[str]):
+    def __init__(self, template: str, value):
         super().__init__(F("search_name"))
-        self.words = words
+        self.template, self.value = template, value
 
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
-        return f"string_to_array({column}, ' ') && %s::text[]", [*params, self.words]
+        return self.template.format(name=column), [*params, self.value]
 
 
-class _Contains(Func):
-    """``strpos(search_name, word) > 0``: checked on the row; no index is tempted."""
+def _has_name_word(words: list[str]) -> _OnName:
+    """The member's name has one of ``words``: the GIN index's own expression, so
+    the index answers it."""
+    return _OnName("string_to_array({name}, ' ') && %s::text[]", words)
 
-    output_field = BooleanField()
 
-    def __init__(self, word: str):
-        super().__init__(F("search_name"))
-        self.word = word
-
-    def as_sql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"strpos({column}, %s) > 0", [*params, self.word]
+def _contains(word: str) -> _OnName:
+    """``word`` occurs in the name, checked on the row: ``strpos``, which no index
+    answers, so the planner is not tempted to the trigram index (as by ``LIKE``)."""
+    return _OnName("strpos({name}, %s) > 0", word)
 
 
 class _InUnits(Func):
@@ -269,9 +267,9 @@ class SearchPlan:
         if any(not names for names in self.keys.values()):
             return Q(pk__in=[])  # a typed word that no name holds: nobody matches
         for words in self.keys.values():
-            q &= Q(_HasNameWord(words))
+            q &= Q(_has_name_word(words))
         for word in self.checks:
-            q &= Q(_Contains(word))
+            q &= Q(_contains(word))
         if self.way == Way.WORDS and self.scope is not None and self.scope.prefixes:
             q &= Q(_InUnits(self.scope.prefixes))
         return q
