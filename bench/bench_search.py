@@ -26,12 +26,12 @@ import json
 import os
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+import suite  # noqa: E402 - beside this file: the suite's settings and timing
 
 TERMS = [
     "lan",
@@ -45,25 +45,6 @@ TERMS = [
     "vu thi my hanh",
 ]
 USERS = {"national": "bench_national", "province": "bench_province", "commune": "bench_commune"}
-
-
-def _percentile(values, pct):
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * pct / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def _last_province(root_path: str):
-    """The province (a child of the root) of the member written last."""
-    from uutu.orgs.models import Unit
-    from uutu.people.models import Person
-
-    newest = Person.objects.order_by("-id").values_list("branch__path", flat=True).first()
-    if not newest:
-        return None
-    depth = root_path.count(".") + 1
-    return Unit.objects.filter(path=".".join(newest.split(".")[:depth]) + ".").first()
 
 
 def _check(user, params: dict, page, term: str) -> str:
@@ -104,84 +85,52 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("DATABASE_URL: a generated database (manage.py generate).")
-    # the suite's settings (bench/suite.py): plain HTTP, the test client's host
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="uutu.test_settings",
-        SECRET_KEY="uutu-bench-only-" + "k" * 48,
-        UUTU_VAR_DIR=str(Path(tempfile.gettempdir()) / "uutu-bench-var"),
-        ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
-        UUTU_HTTPS="0",
-    )
-    import warnings
-
-    import django
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    django.setup()
+    suite.setup_django(suite.django_env(os.environ["DATABASE_URL"]))
+    from django.db import connection
     from django.test.utils import setup_test_environment
+    from django.urls import reverse
 
     setup_test_environment()  # response.context, for the page the view rendered
-    from django.db import connection, reset_queries
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
 
     from uutu.accounts.models import User
     from uutu.core.text import fold
     from uutu.emulation.selection import top_unit
+    from uutu.orgs.models import Unit
     from uutu.people import namewords
     from uutu.people.views import _search_scope
 
     terms = [t.strip() for t in args.terms.split(",")] if args.terms else TERMS
-    targets = []
+    scopes = {}
     for scope, username in USERS.items():
         user = User.objects.filter(username=username).first()
         if user is None:
             print(f"  ! no user {username}: scope {scope} skipped")
             continue
-        targets.append((scope, user, {}))
-        if scope == "national":
-            root = top_unit(user, "dashboard.view")
-            last = _last_province(root.path) if root else None
-            if last is not None:
-                targets.append((f"{last.name} (last in table)", user, {"unit": last.pk}))
+        scopes[scope] = (user, top_unit(user, "dashboard.view"))
+    targets = [(scope, user, {}) for scope, (user, _unit) in scopes.items()]
+    last = suite.Suite._last_province(scopes)
+    if last is not None:
+        user, unit, params = last
+        targets.insert(1, (f"{unit.name} (last in table)", user, params))
     rows = []
     print(f"{'search':22} {'scope':34} {'median':>8} {'p95':>8} {'q':>3}  way     est.ms  found")
     for term in terms:
         for label, user, params in targets:
-            client = Client()
-            client.force_login(user)
-            url = (
-                reverse("people:list")
-                + "?"
-                + "&".join(f"{k}={v}".replace(" ", "+") for k, v in {"q": term, **params}.items())
-            )
-            unit = None
-            if "unit" in params:
-                from uutu.orgs.models import Unit
-
-                unit = Unit.objects.get(pk=params["unit"])
+            query = "&".join(f"{k}={v}".replace(" ", "+") for k, v in {"q": term, **params}.items())
+            fetch = suite.get_ok(suite.client_for(user), reverse("people:list") + "?" + query)
+            unit = Unit.objects.get(pk=params["unit"]) if "unit" in params else None
             plan = namewords.plan(fold(term).split(" "), _search_scope(user, unit))
-            response = client.get(url)  # warm-up
-            assert response.status_code == 200, url
-            reset_queries()  # each request resets the log: start from an empty one
-            with CaptureQueriesContext(connection) as ctx:
-                response = client.get(url)
-            queries = len(ctx.captured_queries)  # now: later requests reset the log
-            times = []
-            for _ in range(args.runs):
-                start = time.perf_counter()
-                client.get(url)
-                times.append((time.perf_counter() - start) * 1000)
+            response = fetch()  # the page checked below, and the warm-up
+            timing = suite.timed(fetch, args.runs, warmup=0)
             page = response.context["page"]
             found = ">1000" if page.paginator.more else str(page.paginator.count)
             problem = "" if args.no_check else _check(user, params, page, term)
             row = {
                 "search": term,
                 "scope": label,
-                "median_ms": round(statistics.median(times), 1),
-                "p95_ms": round(_percentile(times, 95), 1),
-                "queries": queries,
+                "median_ms": round(timing["median_ms"], 1),
+                "p95_ms": round(timing["p95_ms"], 1),
+                "queries": timing["queries"],
                 "way": plan.way,
                 "estimated_ms": round(plan.cost / 1000, 1),
                 "found": found,

@@ -965,11 +965,9 @@ def parse(argv=None):
     return args
 
 
-def main(argv=None) -> int:
-    args = parse(argv)
-    url = database_url(args)
-    if url.startswith("postgres") and not args.reuse:
-        ensure_pg_database(url)
+def django_env(url: str) -> dict:
+    """This process's environment with the benchmark's Django settings for the
+    database ``url`` (plain HTTP, the test client's host), for it and its children."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
@@ -979,14 +977,27 @@ def main(argv=None) -> int:
         ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
         UUTU_HTTPS="0",
     )
-    os.environ.update(env)
+    return env
 
+
+def setup_django(env: dict) -> None:
+    """Set up Django in this process with ``env`` (:func:`django_env`)."""
     import warnings
 
     import django
 
+    os.environ.update(env)
     warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    url = database_url(args)
+    if url.startswith("postgres") and not args.reuse:
+        ensure_pg_database(url)
+    env = django_env(url)
+    setup_django(env)
     from django.core.management import call_command
     from django.db import connection
 

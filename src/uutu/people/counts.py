@@ -269,15 +269,16 @@ def drop_triggers(connection=None) -> None:
             cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
 
 
-def _alter_triggers(action: str) -> None:
-    """PostgreSQL: ``ALTER TABLE people_person {action} TRIGGER …`` for each trigger.
+def alter_triggers(action: str, names=TRIGGERS) -> None:
+    """PostgreSQL: ``ALTER TABLE people_person {action} TRIGGER …`` for each of
+    ``names`` (the member counts' triggers; ``people.namewords`` passes its own).
     Inside a transaction the deferred foreign-key checks already queued on the
     table are run first (``check_constraints``): PostgreSQL refuses to alter a
     table with pending trigger events."""
     if default_connection.in_atomic_block:
         default_connection.check_constraints()
     with default_connection.cursor() as cursor:
-        for name in TRIGGERS:
+        for name in names:
             cursor.execute(f"ALTER TABLE {PERSON} {action} TRIGGER {name}")
 
 
@@ -286,7 +287,7 @@ def disable_triggers() -> None:
     :func:`rebuild`, afterwards). PostgreSQL: ``ALTER TABLE … DISABLE TRIGGER``, for
     every session (the generator's workers); SQLite: the triggers are dropped."""
     if default_connection.vendor == "postgresql":
-        _alter_triggers("DISABLE")
+        alter_triggers("DISABLE")
     else:
         drop_triggers()
 
@@ -294,7 +295,7 @@ def disable_triggers() -> None:
 def enable_triggers() -> None:
     """Count again after :func:`disable_triggers`."""
     if default_connection.vendor == "postgresql":
-        _alter_triggers("ENABLE")
+        alter_triggers("ENABLE")
     else:
         drop_triggers()  # idempotent: enable twice is harmless
         create_triggers()

@@ -33,6 +33,10 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q
 
+from uutu.core.pagination import SEARCH_CAP
+
+from . import counts
+
 TABLE = "people_nameword"
 PERSON = "people_person"
 INDEX = "person_search_words"
@@ -70,9 +74,8 @@ COSTS = Costs()
 # A scan that would cost more than this (µs) keeps LIKE, for the planner to take the
 # trigram index.
 SCAN_LIMIT = 400_000
-# How many matches the list takes (core.pagination.SEARCH_CAP, and one to know
-# there are more).
-TAKEN = 1_001
+# How many matches the list takes (and one more, to know there are more).
+TAKEN = SEARCH_CAP + 1
 
 
 @dataclass(frozen=True)
@@ -165,15 +168,8 @@ def uninstall(apps, schema_editor):
 
 def set_triggers(enabled: bool) -> None:
     """Stop (or restart) the triggers for a bulk load; call :func:`rebuild` after."""
-    if connection.vendor != "postgresql":
-        return
-    action = "ENABLE" if enabled else "DISABLE"
-    if connection.in_atomic_block:
-        # PostgreSQL refuses to alter a table with deferred checks queued on it
-        connection.check_constraints()
-    with connection.cursor() as cursor:
-        for name in TRIGGERS:
-            cursor.execute(f"ALTER TABLE {PERSON} {action} TRIGGER {name}")
+    if connection.vendor == "postgresql":
+        counts.alter_triggers("ENABLE" if enabled else "DISABLE", TRIGGERS)
 
 
 # --- the search ---------------------------------------------------------------------
@@ -360,9 +356,9 @@ def plan(typed: list[str], scope=None, costs: Costs | None = None) -> SearchPlan
     scan = SearchPlan(Way.SCAN, {}, typed, cost=scan_cost, scope=scope)
     if scan_cost > SCAN_LIMIT:
         scan = _like(typed)
-    if not keys or (scope is not None and members * _share(share, keys) > SCOPED_CANDIDATES):
-        return scan
     candidates = members * _share(share, keys)
+    if not keys or (scope is not None and candidates > SCOPED_CANDIDATES):
+        return scan
     fraction = in_scope / members if members else 1.0
     checked = _share(share, checks)
     # the candidates read until the matches are taken (those of the scope only,

@@ -2,14 +2,12 @@
 service functions and render."""
 
 import datetime
-import operator
 from dataclasses import dataclass
-from functools import partial, reduce
+from functools import partial
 from html import escape as esc
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import Exists, F, OuterRef, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
@@ -83,20 +81,22 @@ def _in_unit(rows, path: str):
     return rows.filter(under(rows.model.scope_path, path))
 
 
+def _members_in(user, unit) -> int:
+    """The current members in ``user``'s scope (under ``unit`` if given): the sum of
+    the per-chi-hội counts (:class:`MemberCount`, kept by triggers)."""
+    counts = MemberCount.objects.restrict(user, VIEW)
+    if unit is not None:
+        counts = _in_unit(counts, unit.path)
+    return counts.aggregate(n=Coalesce(Sum("total"), 0))["n"]
+
+
 def _search_scope(user, unit):
     """Where the list's search looks (:class:`~uutu.people.namewords.Scope`), or
-    None for the whole country (a root unit's path has one step). Its member count
-    is the sum of the per-chi-hội counts; only PostgreSQL's search weighs it."""
+    None for the whole country (a root unit's path has one step)."""
     prefixes = (unit.path,) if unit is not None else scope_prefixes(user, VIEW)
     if prefixes is ALL or any(prefix.count(".") == 1 for prefix in prefixes):
         return None
-    if connection.vendor != "postgresql":
-        return namewords.Scope(tuple(prefixes), 0)
-    counts = MemberCount.objects.filter(
-        reduce(operator.or_, [under("path", prefix) for prefix in prefixes])
-    )
-    total = counts.aggregate(n=Coalesce(Sum("total"), 0))["n"]
-    return namewords.Scope(tuple(sorted(prefixes)), total)
+    return namewords.Scope(tuple(sorted(prefixes)), _members_in(user, unit))
 
 
 def filter_people(user, params):
@@ -151,10 +151,7 @@ def _counted(user, form) -> int | None:
         return None
     if form.data.get("unit") and not data.get("unit"):
         return None  # a unit name that did not resolve: the list is not filtered by it
-    counts = MemberCount.objects.restrict(user, VIEW)
-    if data.get("unit"):
-        counts = _in_unit(counts, data["unit"].path)
-    return counts.aggregate(n=Coalesce(Sum("total"), 0))["n"]
+    return _members_in(user, data.get("unit"))
 
 
 # What the list reads of a member (:func:`_list_rows`); her chi hội's and
