@@ -22,7 +22,8 @@ whole file in memory would show, and the overall figure, rows / (preview seconds
 Before timing, the child runs the CCCD check once, as a worker has after its first
 import (printed as "warm-up s": near 0 now that the province codes are a constant
 table; 0.5-1 s while they were loaded from vietnam-provinces). With
-``--tracemalloc`` it also prints the peak of the Python heap during each phase.
+``--tracemalloc`` it also prints the peak of the Python heap during each phase; with
+``--profile DIR`` it writes a cProfile of each phase (``python -m pstats`` reads it).
 
 Without ``DATABASE_URL`` each child uses a throwaway SQLite database in a
 temporary directory. With ``DATABASE_URL`` (e.g. ``postgres://localhost/uutu_bench``)
@@ -220,6 +221,12 @@ def child(args) -> None:
     for phase in ("validate", "commit"):
         if args.tracemalloc:
             tracemalloc.reset_peak()
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         start, cpu = time.perf_counter(), time.process_time()
         if phase == "validate":
             imp = services.run_validation(imp.pk)
@@ -230,6 +237,10 @@ def child(args) -> None:
             assert imp.status == "done", imp.failure
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu
+        if profiler is not None:
+            profiler.disable()
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(Path(args.profile) / f"{phase}-{args.one}.pstats")
         figures[f"{phase}_s"] = elapsed
         # CPU time of this process (the database's own work is outside it on
         # PostgreSQL): a steadier figure than the wall clock on a shared machine.
@@ -255,6 +266,7 @@ def run_size(
     tracemalloc: bool = False,
     database_url: str | None = None,
     path: str = "bulk",
+    profile: str | None = None,
 ) -> dict:
     """Import ``size`` generated rows in a child process and return its figures
     (rows per second of each phase, peak RSS). The database is ``database_url``, else
@@ -284,6 +296,8 @@ def run_size(
     ]
     if tracemalloc:
         cmd.append("--tracemalloc")
+    if profile:
+        cmd += ["--profile", str(Path(profile).resolve())]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if tmp is not None:
         tmp.cleanup()
@@ -305,6 +319,11 @@ def main(argv=None) -> None:
         choices=("bulk", "rows"),
         default="bulk",
         help="commit in bulk (default) or row by row through the services (the old path)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="write a cProfile of each phase to DIR/<phase>-<rows>.pstats (slower)",
     )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process
     args = parser.parse_args(argv)
@@ -335,6 +354,7 @@ def main(argv=None) -> None:
             args.seed,
             tracemalloc=args.tracemalloc,
             path=args.path,
+            profile=args.profile,
         )
         line = (
             f"{f['rows']:>8} {f['db']:>10} {f['file_mb']:>8.1f} {f['validate_s']:>10.1f} "
