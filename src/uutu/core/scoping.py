@@ -13,7 +13,7 @@ for which her role lacks the action answers 403.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q
 from django.http import Http404
 
 
@@ -36,6 +36,31 @@ def under(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__startswith": prefix}) if prefix else Q()
 
 
+class InUnits(Func):
+    """``<fk> = ANY(ARRAY(SELECT id FROM orgs_unit WHERE path LIKE …))`` (PostgreSQL):
+    the row's unit (the foreign key ``fk``) is under one of ``prefixes``, as a list
+    of unit ids that the foreign key's index turns into a bitmap.
+
+    A join to the units filtered on their path cannot use the row's own index: an OR
+    of two such joins (a case is in scope by its chi hội or by its party unit) made
+    the commune's case list walk a million cases in date order to find its 303,
+    1.5 s; as two bitmaps ORed, then sorted, it takes under a millisecond (a
+    province's 44,000 cases: 22 ms). The member search ANDs it with the word index's
+    bitmap the same way (:mod:`uutu.people.namewords`)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, fk: str, prefixes):
+        super().__init__(F(fk))
+        self.prefixes = tuple(prefixes)
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        likes = " OR ".join(["path LIKE %s"] * len(self.prefixes))
+        sql = f"{column} = ANY(ARRAY(SELECT id FROM orgs_unit WHERE {likes}))"
+        return sql, [*params, *(prefix + "%" for prefix in self.prefixes)]
+
+
 class ScopedQuerySet(models.QuerySet):
     def restrict(self, user, action: str | None = None):
         """Rows under the units where ``user`` may do ``action``.
@@ -53,6 +78,12 @@ class ScopedQuerySet(models.QuerySet):
         paths = self.model.scope_path
         fields = [paths] if isinstance(paths, str) else list(paths)
         condition = Q()
+        if len(fields) > 1 and connection.vendor == "postgresql" and all(prefixes):
+            # several units (a case's chi hội or party unit): each foreign key's own
+            # index, not an OR of joins (InUnits)
+            for field in fields:
+                condition |= Q(InUnits(field.removesuffix("__path"), prefixes))
+            return self.filter(condition)
         for field in fields:
             for prefix in prefixes:
                 condition |= under(field, prefix)

@@ -1588,6 +1588,9 @@ class PeopleImporter(BaseImporter):
                         )
                     )
             Person.objects.bulk_update(changed, sorted(names))
+            renamed = [p.data["person"].pk for p in updates if "full_name" in p.data["fields"]]
+            if renamed:
+                pipeline_services.refresh_search_names(renamed)
         audits.write()
 
     def _write_history(self, people) -> None:

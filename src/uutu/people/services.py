@@ -273,6 +273,10 @@ def update_person(person: Person, *, actor, contact_only: bool = False, **fields
     after = audit.snapshot(person)
     if before != after:
         audit.record("people.person.updated", person, before=before, after=after, user=actor)
+    if before.get("full_name") != after.get("full_name"):
+        from uutu.pipeline.services import refresh_search_names  # her cases' search text
+
+        refresh_search_names([person.pk])
     return person
 
 

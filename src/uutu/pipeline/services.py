@@ -29,6 +29,7 @@ from .models import (
     Organisation,
     Status,
     Step,
+    search_name_for,
 )
 from .workdays import add_months, add_working_days
 
@@ -246,6 +247,32 @@ def _lock(case) -> Case:
 
 
 # --- the Hội's steps --------------------------------------------------------------
+
+
+def search_name_changes(cases=None) -> list[Case]:
+    """The cases (of ``cases``, default all) whose search text (``Case.search_name``)
+    is not what their names give now, as unsaved cases holding the right text."""
+    cases = Case.objects.all() if cases is None else cases
+    rows = cases.values_list("pk", "full_name", "person__search_name", "search_name")
+    changed = []
+    for pk, full_name, member, current in rows.iterator(chunk_size=10_000):
+        search_name = search_name_for(full_name, member)
+        if search_name != current:
+            changed.append(Case(pk=pk, search_name=search_name))
+    return changed
+
+
+def write_search_names(changed: list[Case]) -> int:
+    Case.objects.bulk_update(changed, ["search_name"], batch_size=1000)
+    return len(changed)
+
+
+def refresh_search_names(person_ids) -> int:
+    """After members were renamed: their cases' search text from the cases' own
+    names and the members' new ones. Derived data, like the member's own folded
+    name: no event, no audit entry, ``updated_at`` kept. ``manage.py verify``
+    checks every case's."""
+    return write_search_names(search_name_changes(Case.objects.filter(person_id__in=person_ids)))
 
 
 @transaction.atomic

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 
 from uutu.core import context, names
 from uutu.core.demo import CASE_NOTES, EXIT_REASONS, WORK_AWAY, _apportion, sample_manual_figures
-from uutu.core.text import name_fields
+from uutu.core.text import fold, name_fields
 from uutu.people import counts as member_counts
 from uutu.people import namewords
 
@@ -182,7 +182,7 @@ COLUMNS = {
         "id person_id organisation full_name birth_date education ethnicity left_party_on "
         "branch_id party_unit_id step status status_reason mentor_id helper_name plan "
         "education_exception age_approval sympathiser_review_on due_step due_on opened_on "
-        "created_at updated_at"
+        "created_at updated_at search_name"
     ),
     "CaseEvent": (
         "id case_id kind step status date doc_no note unit_id hoi_unit_id position "
@@ -1204,6 +1204,8 @@ class Generator:
                 p["ethnicity"],
                 "hoi",
             )
+        # the case's search text (Case.search_name_for): her name, folded
+        search_name = fold(full) if ext else p["nm"][4]
         w.add(
             Case,
             (
@@ -1231,6 +1233,7 @@ class Generator:
                 ds(opened),
                 w.ts(f"{ds(opened)} 08:00:00"),
                 w.ts(f"{ds(last_day)} 16:00:00"),
+                search_name,
             ),
         )
         # events

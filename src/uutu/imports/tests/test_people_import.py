@@ -332,3 +332,24 @@ def test_an_unsized_sheet_gets_a_row_estimate(tmp_path):
     assert 100 < table.total < 1600
     assert sum(1 for _ in table.rows) == 400
     table.close()
+
+
+def test_a_renamed_member_is_found_by_her_new_name_in_the_case_list(world, tmp_path, run_import):
+    """The case search reads the case's own search text (``Case.search_name``):
+    an import that renames a member refreshes the text of her cases."""
+    from uutu.pipeline import services as pipeline_services
+    from uutu.pipeline.models import Case
+
+    user = world.users["commune_a"]
+    run_import(user, P, xlsx(tmp_path / "a.xlsx", PEOPLE_HEADER, good_rows()), commit=True)
+    person = Person.objects.get(cccd="001185001111")
+    case = pipeline_services.open_case(person, on=datetime.date(2026, 1, 5), actor=None)
+    assert case.search_name == "pham thi huong"
+    rows = good_rows()
+    rows[0][0] = "Phạm Thị Thu Hường"  # matched on the CCCD, renamed
+    imp = run_import(user, P, xlsx(tmp_path / "b.xlsx", PEOPLE_HEADER, rows), commit=True)
+    assert imp.updated == 1
+    case = Case.objects.get(pk=case.pk)
+    assert case.full_name == "Phạm Thị Hường"  # the case keeps the name it was opened with
+    assert case.search_name == "pham thi huong pham thi thu huong"
+    assert list(Case.objects.filter(search_name__contains="thu")) == [case]

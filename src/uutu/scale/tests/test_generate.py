@@ -17,7 +17,7 @@ from uutu.orgs.models import Unit
 from uutu.people.models import Membership, PartyStatusPeriod, Person, Position
 from uutu.people.validators import validate_cccd
 from uutu.people.views import LIST_ORDER
-from uutu.pipeline.models import STEP_ORDER, Case, CaseEvent, Dossier, Introducer
+from uutu.pipeline.models import STEP_ORDER, Case, CaseEvent, Dossier, Introducer, search_name_for
 from uutu.pipeline.workdays import add_months
 from uutu.reports.models import Report
 from uutu.scale.generator import STEPS, TODAY, Generator
@@ -110,6 +110,16 @@ def test_people_fields_as_save_computes_them(commune):
     for pk, status in Person.objects.values_list("pk", "party_status"):
         assert current[pk] == status
     assert Person.objects.exclude(party_status="none").exists()
+
+
+def test_case_search_text_as_save_computes_it(commune):
+    """Each generated case's ``search_name`` is what ``Case.save()`` writes: the
+    case list's search reads it alone."""
+    cases = Case.objects.select_related("person")
+    assert cases.exists() and cases.filter(person__isnull=True).exists()
+    for case in cases:
+        member = case.person.search_name if case.person_id else ""
+        assert case.search_name == search_name_for(case.full_name, member), case.pk
 
 
 def test_positions_in_every_branch(commune):

@@ -1,7 +1,8 @@
 """``manage.py verify``: recount the figures' counters from the events and list
 every difference (unit, month, figure, stored, recounted), then the branch-head
 rows from the positions, party periods and events, and the per-chi-hội member
-counts (``uutu.people.counts``) from the members. Exits with status 1 when there
+counts (``uutu.people.counts``) from the members, and the cases' search text from
+their names. Exits with status 1 when there
 is any; ``--fix`` then rebuilds what differs."""
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,7 +11,7 @@ from django.db import connection
 from uutu.orgs.models import Unit
 from uutu.people import counts, namewords
 from uutu.people.models import MemberCount
-from uutu.pipeline import counters
+from uutu.pipeline import counters, services
 from uutu.pipeline.models import Organisation, Step
 
 SHOWN = 50
@@ -32,9 +33,12 @@ class Command(BaseCommand):
         heads = counters.verify_heads()
         members = counts.verify()
         words = self._name_words(fix)
+        stale = self._case_names(fix)
         if not differences and not heads and not members:
             if words and not fix:
                 raise CommandError(f"Bảng từ trong họ tên thiếu {words} từ.")
+            if stale and not fix:
+                raise CommandError(f"{stale} hồ sơ có chữ tìm kiếm không khớp với họ tên.")
             self.stdout.write(self.style.SUCCESS("Số đếm khớp với sự kiện: 0 khác biệt."))
             self.stdout.write(
                 self.style.SUCCESS("Số hội viên của các chi hội khớp với danh sách: 0 khác biệt.")
@@ -99,6 +103,23 @@ class Command(BaseCommand):
                 )
                 return 0
         return len(lacking)
+
+    def _case_names(self, fix: bool) -> int:
+        """The cases whose search text (``Case.search_name``) differs from what
+        their names give; ``--fix`` rewrites it. The number left (0 after a fix)."""
+        changed = services.search_name_changes()
+        if not changed:
+            self.stdout.write(self.style.SUCCESS("Chữ tìm kiếm của các hồ sơ khớp với họ tên."))
+            return 0
+        shown = ", ".join(f"#{case.pk}" for case in changed[:10])
+        self.stdout.write(f"{len(changed)} hồ sơ có chữ tìm kiếm không khớp với họ tên: {shown}")
+        if fix:
+            services.write_search_names(changed)
+            self.stdout.write(
+                self.style.WARNING(f"Đã ghi lại chữ tìm kiếm của {len(changed)} hồ sơ.")
+            )
+            return 0
+        return len(changed)
 
     def _fix(self, fix: bool) -> None:
         if fix:
