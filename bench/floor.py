@@ -307,6 +307,33 @@ def member_page(path_prefix: str, words: list[str], page_size: int) -> tuple[int
     return count, ids
 
 
+def case_list(prefixes: list[str], words: list[str], page_size: int, cap: int):
+    """The case list's first page by hand: how many cases lie under one of
+    ``prefixes`` by their chi hội or their party unit (at most ``cap`` + 1 counted,
+    as the list counts) and hold every folded word in their search text, and the
+    ids of the ``page_size`` last changed. ``prefixes`` empty: the whole country."""
+    params: dict = {}
+    scoped = []
+    for i, path in enumerate(prefixes):
+        params.update(prefix_params(path, f"p{i}"))
+        units = f"SELECT u.id FROM orgs_unit u WHERE {under('u', f'p{i}')}"
+        for column in ("branch_id", "party_unit_id"):
+            if connection.vendor == "postgresql":  # each foreign key's index, ORed
+                scoped.append(f"c.{column} = ANY(ARRAY({units}))")
+            else:
+                scoped.append(f"c.{column} IN ({units})")
+    where = [f"({' OR '.join(scoped)})"] if scoped else []
+    for i, word in enumerate(words):
+        where.append(f"c.search_name LIKE %(w{i})s")
+        params[f"w{i}"] = f"%{word}%"
+    sql = "FROM pipeline_case c" + (f" WHERE {' AND '.join(where)}" if where else "")
+    count = _rows(f"SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT {int(cap) + 1}) s", params)[0][0]
+    ids = _rows(
+        f"SELECT c.id {sql} ORDER BY c.updated_at DESC, c.id DESC LIMIT {int(page_size)}", params
+    )
+    return count, [r[0] for r in ids]
+
+
 def case_page(case_id: int) -> int:
     """A case page by hand: the case with its member, chi hội and chi bộ and all its
     events, one query. Returns the number of events."""

@@ -547,6 +547,7 @@ class Suite:
                     ),
                     notes=f"GET {url} ({f_count:,} found)",
                 )
+        self._case_lists(scopes, term, size)
         if "province" in scopes:
             user, unit = scopes["province"]
             case = (
@@ -563,6 +564,62 @@ class Suite:
                     timed(get_ok(client_for(user), url), args.runs, args.warmup),
                     timed(lambda: floor.case_page(case.pk), args.runs, args.warmup),
                     notes=f"GET {url} ({case.n} events)",
+                )
+
+    def _case_lists(self, scopes, term: str, size: int) -> None:
+        """The case list's first page, plain and searched, against its floor: the
+        same count (capped as the list caps it) and, for the plain list and a
+        search with fewer matches than the cap, the same page."""
+        import floor
+
+        from uutu.accounts.permissions import ALL, scope_prefixes
+        from uutu.core.pagination import COUNT_CAP, SEARCH_CAP
+        from uutu.core.text import fold
+        from uutu.pipeline.views_cases import case_page
+
+        args = self.args
+        words = fold(term).split(" ")
+        for label, query, wanted in (
+            ("case list, page 1", {}, ("commune", "province", "national")),
+            ("case search, page 1", {"q": term}, ("commune", "province", "national")),
+        ):
+            for scope in wanted:
+                if scope not in scopes:
+                    continue
+                user, _unit = scopes[scope]
+                prefixes = scope_prefixes(user, "pipeline.view")
+                prefixes = [] if prefixes is ALL else sorted(prefixes)
+                client = client_for(user)
+                url = reverse("pipeline:case_list")
+                if query:
+                    url += "?q=" + term.replace(" ", "+")
+                _form, page = case_page(user, query)
+                ours = [c.pk for c in page.object_list]
+                cap = SEARCH_CAP if query else COUNT_CAP
+                count, ids = floor.case_list(prefixes, words if query else [], size, cap)
+                problems = []
+                shown = min(count, cap)
+                if page.paginator.count != shown or bool(page.paginator.more) != (count > cap):
+                    problems.append(f"count: ours {page.paginator.count} floor {count}")
+                if (not query or count <= cap) and ours != ids:
+                    problems.append(f"first page ids differ: ours {ours[:5]}… floor {ids[:5]}…")
+                if query and any(
+                    not all(w in c.search_name for w in words) for c in page.object_list
+                ):
+                    problems.append("a case on the page lacks a typed word")
+                self.check(f"{label} {scope}", problems)
+                self.add(
+                    label,
+                    scope,
+                    timed(get_ok(client, url), args.runs, args.warmup),
+                    timed(
+                        lambda p=prefixes, w=(words if query else []), c=cap: floor.case_list(
+                            p, w, size, c
+                        ),
+                        args.runs,
+                        args.warmup,
+                    ),
+                    notes=f"GET {url} ({count:,}{'+' if count > cap else ''} found)",
                 )
 
     @staticmethod

@@ -50,15 +50,16 @@ class CappedPaginator(Paginator):
 
 
 def paginate(
-    request,
+    request_or_page,
     queryset,
     per_page: int | None = None,
     cap: int = COUNT_CAP,
     more: bool = False,
     count: int | None = None,
 ):
-    """The requested page (``?page=``) of ``queryset`` with a capped count; an
-    invalid or too large page number gives the nearest valid page. ``more`` says
+    """The requested page (``?page=`` of a request, or a page number) of
+    ``queryset`` with a capped count; an invalid or too large page number gives the
+    nearest valid page. ``more`` says
     that ``queryset`` is already a truncated list (see :func:`first_matches`);
     ``count`` is an exact count known without counting the rows (from counters),
     given in full however large."""
@@ -68,7 +69,10 @@ def paginate(
         paginator.more = False
     if more:
         paginator.more = True
-    return paginator.get_page(request.GET.get("page"))
+    number = request_or_page
+    if hasattr(request_or_page, "GET"):
+        number = request_or_page.GET.get("page")
+    return paginator.get_page(number)
 
 
 class OrderedRows(Sequence):

@@ -172,10 +172,10 @@ def filter_cases(user, params):
     return form, cases.select_related(*CASE_RELATED).order_by("-updated_at", "-id")
 
 
-def case_list(request):
-    user = request.user
-    _require(user, VIEW)
-    form, cases = filter_cases(user, request.GET)
+def case_page(user, params, page_number=None):
+    """The case list's filter form and the page ``page_number`` of the cases it
+    selects (the list page, and the benchmark that checks it against its floor)."""
+    form, cases = filter_cases(user, params)
     more = False
     if getattr(form, "cleaned_data", {}).get("q", "").strip():
         # A search stops after the first matches instead of sorting all of them.
@@ -184,7 +184,13 @@ def case_list(request):
         )
     else:
         cases = IdsFirst(cases)  # the page's ids on the cases alone, then their units
-    page = paginate(request, cases, more=more)
+    return form, paginate(page_number, cases, more=more)
+
+
+def case_list(request):
+    user = request.user
+    _require(user, VIEW)
+    form, page = case_page(user, request.GET, request.GET.get("page"))
     today = datetime.date.today()
     soon = _deadline_limits(today)
     for case in page.object_list:
