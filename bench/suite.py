@@ -769,6 +769,8 @@ class Suite:
                 "/hoi-vien/",
                 "/hoi-vien/?q=thi+h",
                 "/hoi-vien/?page=2",
+                "/phat-trien-dang/",
+                "/phat-trien-dang/?q=thi+h",
             ]
             if case is not None:
                 paths.append(f"/phat-trien-dang/{case.pk}/")
