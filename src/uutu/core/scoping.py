@@ -61,6 +61,28 @@ class InUnits(Func):
         return sql, [*params, *(prefix + "%" for prefix in self.prefixes)]
 
 
+def under_any(fields, prefixes) -> Q:
+    """The row's unit in one of ``fields`` (paths: ``"branch__path"``) lies under one
+    of ``prefixes``. On PostgreSQL, for several ``<fk>__path`` fields (a case's chi
+    hội or party unit), each foreign key's own index (:class:`InUnits`) rather than
+    an OR of joins, which no index answers."""
+    fields = [fields] if isinstance(fields, str) else list(fields)
+    condition = Q()
+    if (
+        len(fields) > 1
+        and connection.vendor == "postgresql"
+        and all(prefixes)
+        and all(field.count("__") == 1 and field.endswith("__path") for field in fields)
+    ):
+        for field in fields:
+            condition |= Q(InUnits(field.removesuffix("__path"), prefixes))
+        return condition
+    for field in fields:
+        for prefix in prefixes:
+            condition |= under(field, prefix)
+    return condition
+
+
 class ScopedQuerySet(models.QuerySet):
     def restrict(self, user, action: str | None = None):
         """Rows under the units where ``user`` may do ``action``.
@@ -77,17 +99,7 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         paths = self.model.scope_path
         fields = [paths] if isinstance(paths, str) else list(paths)
-        condition = Q()
-        if len(fields) > 1 and connection.vendor == "postgresql" and all(prefixes):
-            # several units (a case's chi hội or party unit): each foreign key's own
-            # index, not an OR of joins (InUnits)
-            for field in fields:
-                condition |= Q(InUnits(field.removesuffix("__path"), prefixes))
-            return self.filter(condition)
-        for field in fields:
-            for prefix in prefixes:
-                condition |= under(field, prefix)
-        return self.filter(condition)
+        return self.filter(under_any(fields, prefixes))
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as DbCase
-from django.db.models import IntegerField, Prefetch, Q, Value, When
+from django.db.models import IntegerField, Prefetch, Value, When
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -20,7 +20,7 @@ from uutu.accounts import permissions
 from uutu.core import audit
 from uutu.core.forms import process_form
 from uutu.core.pagination import IdsFirst, first_matches, paginate
-from uutu.core.scoping import get_scoped_or_404, scope_units
+from uutu.core.scoping import get_scoped_or_404, scope_units, under_any
 from uutu.core.text import fold
 from uutu.orgs.models import Tree
 from uutu.orgs.views import picker_units
@@ -119,9 +119,8 @@ def _filter_units(user):
 
 
 def _in_unit(qs, unit):
-    return qs.filter(
-        Q(branch__path__startswith=unit.path) | Q(party_unit__path__startswith=unit.path)
-    )
+    """The cases under ``unit`` by their chi hội or their party unit."""
+    return qs.filter(under_any(Case.scope_path, [unit.path]))
 
 
 def _search(qs, text):
