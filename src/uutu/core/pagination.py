@@ -59,10 +59,9 @@ def paginate(
 ):
     """The requested page (``?page=`` of a request, or a page number) of
     ``queryset`` with a capped count; an invalid or too large page number gives the
-    nearest valid page. ``more`` says
-    that ``queryset`` is already a truncated list (see :func:`first_matches`);
-    ``count`` is an exact count known without counting the rows (from counters),
-    given in full however large."""
+    nearest valid page. ``more`` says that ``queryset`` is already a truncated list
+    (see :func:`first_matches`); ``count`` is an exact count known without counting
+    the rows (from counters), given in full however large."""
     paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE, cap=cap)
     if count is not None:
         paginator.count = count  # cached_property: no COUNT query

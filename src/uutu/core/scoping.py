@@ -97,9 +97,7 @@ class ScopedQuerySet(models.QuerySet):
             return self
         if not prefixes:
             return self.none()
-        paths = self.model.scope_path
-        fields = [paths] if isinstance(paths, str) else list(paths)
-        return self.filter(under_any(fields, prefixes))
+        return self.filter(under_any(self.model.scope_path, prefixes))
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

@@ -1565,7 +1565,7 @@ class PeopleImporter(BaseImporter):
             self._write_history(people)
             audits.created(people)
         if updates:
-            changed, names = [], {"updated_at"}
+            changed, renamed, names = [], [], {"updated_at"}
             for plan in updates:
                 person = plan.data["person"]
                 before = audit.snapshot(person)
@@ -1575,6 +1575,7 @@ class PeopleImporter(BaseImporter):
                 names.update(plan.data["fields"])
                 if "full_name" in plan.data["fields"]:
                     names.update(Person.NAME_FIELDS)
+                    renamed.append(person.pk)
                 changed.append(person)
                 after = audit.snapshot(person)
                 if before != after:
@@ -1588,7 +1589,6 @@ class PeopleImporter(BaseImporter):
                         )
                     )
             Person.objects.bulk_update(changed, sorted(names))
-            renamed = [p.data["person"].pk for p in updates if "full_name" in p.data["fields"]]
             if renamed:
                 pipeline_services.refresh_search_names(renamed)
         audits.write()

@@ -246,7 +246,7 @@ def _lock(case) -> Case:
     )
 
 
-# --- the Hội's steps --------------------------------------------------------------
+# --- the cases' search text ----------------------------------------------------
 
 
 def search_name_changes(cases=None) -> list[Case]:
@@ -263,6 +263,7 @@ def search_name_changes(cases=None) -> list[Case]:
 
 
 def write_search_names(changed: list[Case]) -> int:
+    """Write the search text of :func:`search_name_changes`' cases; how many."""
     Case.objects.bulk_update(changed, ["search_name"], batch_size=1000)
     return len(changed)
 
@@ -273,6 +274,9 @@ def refresh_search_names(person_ids) -> int:
     name: no event, no audit entry, ``updated_at`` kept. ``manage.py verify``
     checks every case's."""
     return write_search_names(search_name_changes(Case.objects.filter(person_id__in=person_ids)))
+
+
+# --- the Hội's steps --------------------------------------------------------------
 
 
 @transaction.atomic

@@ -1204,7 +1204,7 @@ class Generator:
                 p["ethnicity"],
                 "hoi",
             )
-        # the case's search text (Case.search_name_for): her name, folded
+        # the case's search text (pipeline.models.search_name_for): her name, folded
         search_name = fold(full) if ext else p["nm"][4]
         w.add(
             Case,

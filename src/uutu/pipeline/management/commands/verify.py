@@ -2,8 +2,8 @@
 every difference (unit, month, figure, stored, recounted), then the branch-head
 rows from the positions, party periods and events, and the per-chi-hội member
 counts (``uutu.people.counts``) from the members, and the cases' search text from
-their names. Exits with status 1 when there
-is any; ``--fix`` then rebuilds what differs."""
+their names. Exits with status 1 when there is any; ``--fix`` then rebuilds what
+differs."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
