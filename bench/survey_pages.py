@@ -4,7 +4,7 @@ Run from the repository root, on a generated database (``manage.py generate``):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/uutu_gen_national \\
         .venv/bin/python bench/survey_pages.py [--users bench_commune,bench_province]
-        [--slower-than 150] [--runs 2]
+        [--slower-than 150] [--runs 2] [--only pipeline:bulk,…] [--extra /path?q=…]
 
 The suite (``bench/run``) times chosen pages against their floors; this looks for
 the pages nobody chose. Each URL pattern without an argument (downloads, the admin
@@ -51,11 +51,18 @@ def main(argv=None) -> None:
     parser.add_argument("--users", default=USERS, help="comma-separated usernames")
     parser.add_argument("--slower-than", type=float, default=150.0, help="ms")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--only", default="", help="comma-separated parts of URL names (pipeline:bulk,…) to open"
+    )
+    parser.add_argument("--extra", default="", help="comma-separated extra paths, e.g. with ?q=")
     args = parser.parse_args(argv)
     suite.setup_django(suite.django_env(os.environ.get("DATABASE_URL", "")))
     from uutu.accounts.models import User
 
     pages = routes()
+    if args.only:
+        pages = [(p, n) for p, n in pages if any(part in n for part in args.only.split(","))]
+    pages += [(p, "extra") for p in args.extra.split(",") if p]
     print(f"{'user':<16} {'fastest ms':>10} {'status':>6}  page")
     slow = 0
     for username in args.users.split(","):

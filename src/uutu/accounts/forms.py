@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
+from uutu.orgs.forms import ScopedUnitField
 
 from .backends import AccountLocked, is_locked
 from .models import User
@@ -52,14 +53,16 @@ class UserCreateForm(BootstrapMixin, forms.Form):
     )
     full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
     phone = forms.CharField(label=_("Điện thoại"), max_length=20, required=False)
-    unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=None)
+    unit = ScopedUnitField(label=_("Đơn vị"), empty_label=_("— Chọn đơn vị —"))
     role = forms.ChoiceField(label=_("Vai trò"), choices=Role.choices)
     password1 = forms.CharField(label=_("Mật khẩu"), widget=forms.PasswordInput)
     password2 = forms.CharField(label=_("Nhập lại mật khẩu"), widget=forms.PasswordInput)
 
     def __init__(self, *args, unit_queryset, **kwargs):
+        """``unit_queryset``: the units of the picker purpose "accounts"
+        (``orgs.views.picker_units``), which its search offers too."""
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        self.fields["unit"].offer(unit_queryset, "accounts")
 
     def clean_username(self):
         username = self.cleaned_data["username"]
@@ -82,12 +85,12 @@ class UserCreateForm(BootstrapMixin, forms.Form):
 
 
 class RoleGrantForm(BootstrapMixin, forms.Form):
-    unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=None)
+    unit = ScopedUnitField(label=_("Đơn vị"), empty_label=_("— Chọn đơn vị —"))
     role = forms.ChoiceField(label=_("Vai trò"), choices=Role.choices)
 
     def __init__(self, *args, unit_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        self.fields["unit"].offer(unit_queryset, "accounts")
 
 
 class UserEditForm(BootstrapMixin, forms.Form):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from uutu.core.audit import history_for
 from uutu.core.forms import BootstrapMixin, apply_errors
 from uutu.core.text import fold
-from uutu.orgs.models import Unit
+from uutu.orgs.views import picker_units
 
 from . import permissions, services
 from .forms import LoginForm, RoleGrantForm, SetPasswordForm, UserCreateForm, UserEditForm
@@ -57,7 +57,9 @@ def _require_manage(user):
 
 
 def _manageable_units(user):
-    return Unit.objects.restrict(user, MANAGE).active().select_related("level")
+    """The units a new account or a granted role may be given: those the unit
+    picker "accounts" offers (its search and the form accept the same units)."""
+    return picker_units(user, "accounts").select_related("level")
 
 
 def _visible_user_or_404(actor, pk):
@@ -202,6 +204,8 @@ def role_grant(request, pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Đã giao vai trò.")
+    elif request.POST.get("unit", "").strip() and form.errors.get("unit"):
+        messages.error(request, " ".join(form.errors["unit"]))  # e.g. no such unit
     else:
         messages.error(request, "Vui lòng chọn đơn vị và vai trò.")
     return redirect("accounts:user_detail", pk=target.pk)

@@ -130,3 +130,28 @@ def build_world() -> SimpleNamespace:
         actor=None,
     )
     return w
+
+
+def assert_unit_picker(page: str, name: str, purpose: str) -> None:
+    """``page`` offers the field ``name`` as the search-as-you-type unit picker of
+    ``orgs:unit_search?for=<purpose>``, not as a dropdown."""
+    import re
+
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    assert f'<select name="{name}"' not in page
+    assert re.search(rf'<input type="search" name="{name}"[^>]* list="id_{name}-options"', page)
+    assert f'hx-get="{escape(reverse("orgs:unit_search") + f"?for={purpose}")}"' in page
+
+
+def assert_unit_dropdown(page: str, name: str, offered, hidden) -> None:
+    """``page`` offers the field ``name`` as a dropdown listing ``offered`` (with
+    the picker's labels) and not ``hidden``."""
+    from django.utils.html import escape
+
+    from uutu.orgs.forms import unit_label
+
+    assert f'<select name="{name}"' in page
+    assert f'<option value="{offered.pk}">{escape(unit_label(offered))}' in page
+    assert f'<option value="{hidden.pk}"' not in page

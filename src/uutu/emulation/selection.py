@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 from uutu.accounts import permissions
 from uutu.accounts.roles import grants
 from uutu.core.scoping import get_scoped_or_404
-from uutu.orgs.forms import UnitPickerField, UnitPickerInput, unit_label
+from uutu.orgs.forms import DROPDOWN_MAX, UnitPickerField, UnitPickerInput, unit_label
 from uutu.orgs.models import Unit
 
-# A scope of more units than this gets the search-as-you-type picker, not a dropdown.
-DROPDOWN_MAX = 60
+# A scope of more units than DROPDOWN_MAX gets the search-as-you-type picker.
 CENTRAL_LEVELS = ("hoi_central", "dang_central")
 
 

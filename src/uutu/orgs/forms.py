@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Func
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
@@ -473,3 +474,49 @@ class UnitPickerField(forms.Field):
         if len(candidates) > 1:
             raise ValidationError(self.error_messages["ambiguous"], params={"text": text})
         return candidates[0]
+
+
+# A choice of more units than this gets the search-as-you-type picker, not a dropdown.
+DROPDOWN_MAX = 60
+
+
+class ScopedUnitField(UnitPickerField):
+    """One unit for a form that creates or changes something (a member's chi hội, an
+    account's unit, a report's unit…). The view calls :meth:`offer` with the units
+    the user may choose: at most ``DROPDOWN_MAX`` of them give a dropdown, more give
+    the search-as-you-type picker of ``orgs:unit_search?for=<purpose>``. A dropdown
+    of the country's 100,000 chi hội cost 3–5 s a page and is of no use to anyone.
+    Either way the value posted is checked against the same units."""
+
+    def __init__(self, *, empty_label="---------", placeholder="", **kwargs):
+        super().__init__(**kwargs)
+        self.empty_label = empty_label
+        self.placeholder = placeholder or _("Gõ vài chữ trong tên đơn vị để chọn")
+        self.dropdown = False
+
+    def offer(self, queryset, purpose: str) -> None:
+        """Accept the units of ``queryset`` (in its order), shown as a dropdown
+        when they are few. One query, unordered, stopping at ``DROPDOWN_MAX + 1``
+        ids, tells which (ordering the country's 100,000 chi hội by name to keep
+        61 of them cost 150 ms); a dropdown then reads its units in order."""
+        self.queryset = queryset
+        ids = list(queryset.order_by().values_list("pk", flat=True)[: DROPDOWN_MAX + 1])
+        attrs = {k: v for k, v in self.widget.attrs.items() if k != "class"}
+        if len(ids) <= DROPDOWN_MAX:
+            rows = list(queryset.filter(pk__in=ids).select_related("parent"))
+            self.dropdown = True
+            choices = [(u.pk, unit_label(u)) for u in rows]
+            if not self.required or len(rows) != 1:
+                choices.insert(0, ("", self.empty_label))
+            self.widget = forms.Select(attrs={**attrs, "class": "form-select"}, choices=choices)
+        else:
+            self.dropdown = False
+            self.widget = UnitPickerInput(
+                attrs={**attrs, "class": "form-control", "placeholder": self.placeholder},
+                search_url=f"{reverse('orgs:unit_search')}?for={purpose}",
+            )
+
+    def prepare_value(self, value):
+        if self.dropdown:  # the dropdown's options are ids
+            return value.pk if isinstance(value, Unit) else value
+        return super().prepare_value(value)

@@ -6,6 +6,8 @@ one service function. Every unit is fetched with :func:`get_scoped_or_404` (404
 outside the user's scope, 403 without the action)."""
 
 import datetime
+from collections.abc import Callable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -530,27 +532,80 @@ def unit_tree_as_of(request, pk):
     )
 
 
-# The unit pickers of the list filters: what each one offers, by ``?for=``.
+class Purpose(NamedTuple):
+    """What one unit picker offers: the active units of the user's scope for
+    ``action`` in ``trees``, without the ``excluded`` levels, and only of ``levels``
+    when given; or what ``units(user)`` returns, for a choice that is not a plain
+    part of her scope (another app registers it, see pipeline.apps)."""
+
+    action: str
+    trees: tuple
+    excluded: tuple = ()
+    levels: tuple = ()
+    units: Callable | None = None
+
+    def scope(self, user):
+        """The active units of ``user``'s scope for the action, trees and levels
+        (``units`` aside: a registered ``units`` may start from these)."""
+        units = Unit.objects.restrict(user, self.action).active().filter(tree__in=self.trees)
+        if self.excluded:
+            units = units.exclude(level__code__in=self.excluded)
+        if self.levels:
+            units = units.filter(level__code__in=self.levels)
+        return units
+
+
+CENTRAL = ("hoi_central", "dang_central")
+# The unit pickers, by ``?for=``: the list filters, the page selectors and the
+# forms that create or change something (``forms.ScopedUnitField``). A form's view
+# builds its choices with ``picker_units`` too, so the search offers exactly the
+# units the form accepts.
 PICKER_PURPOSES = {
-    "people": ("people.view", (Tree.HOI,), ("hoi_central",)),
-    "cases": ("pipeline.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
+    "people": Purpose("people.view", (Tree.HOI,), ("hoi_central",)),
+    "cases": Purpose("pipeline.view", (Tree.HOI, Tree.DANG), CENTRAL),
     # The unit selectors of the dashboard and of the emulation pages.
-    "dashboard": ("dashboard.view", (Tree.HOI, Tree.DANG), ("hoi_central", "dang_central")),
+    "dashboard": Purpose("dashboard.view", (Tree.HOI, Tree.DANG), CENTRAL),
     # Units that rank their children: not the chi hội and tổ (see emulation.views).
-    "emulation": ("emulation.view", (Tree.HOI,), ("hoi_central", *HOI_LEAF_LEVELS)),
+    "emulation": Purpose("emulation.view", (Tree.HOI,), ("hoi_central", *HOI_LEAF_LEVELS)),
+    # The chi hội a new member joins, or a member moves to.
+    "people_add": Purpose("people.add", (Tree.HOI,), levels=("hoi_branch",)),
+    "people_move": Purpose("people.move", (Tree.HOI,), levels=("hoi_branch",)),
+    # The unit of a new account or of a role granted.
+    "accounts": Purpose("accounts.manage", (Tree.HOI, Tree.DANG)),
+    # The unit a report is written for.
+    "reports": Purpose("reports.edit", (Tree.HOI, Tree.DANG), CENTRAL),
+    # The parent unit whose children's reports are overseen, or given a deadline
+    # (reports.views): not the levels that cannot have children (the view keeps
+    # only the units that have one).
+    "reports_overview": Purpose(
+        "reports.approve", (Tree.HOI, Tree.DANG), (*CENTRAL, "hoi_group", "dang_cell")
+    ),
+    # The party cells: where an external candidate is entered; the cells a user sees.
+    "party_cells": Purpose("pipeline.party", (Tree.DANG,), levels=("dang_cell",)),
+    "view_cells": Purpose("pipeline.view", (Tree.DANG,), levels=("dang_cell",)),
+    # The unit organising a Party awareness class (pipeline.views_party).
+    "class_organisers": Purpose(
+        "pipeline.class",
+        (Tree.HOI, Tree.DANG),
+        levels=(
+            "dang_province",
+            "dang_district",
+            "dang_commune",
+            "dang_cell",
+            "hoi_province",
+            "hoi_district",
+            "hoi_commune",
+        ),
+    ),
 }
 
 
 def picker_units(user, purpose: str):
-    """The units a list filter may offer ``user`` for ``purpose`` ("people",
-    "cases"): active units of her scope for that action, without the central level."""
-    action, trees, excluded = PICKER_PURPOSES[purpose]
-    return (
-        Unit.objects.restrict(user, action)
-        .active()
-        .filter(tree__in=trees)
-        .exclude(level__code__in=excluded)
-    )
+    """The units the picker ``purpose`` offers ``user`` ("people", "cases",
+    "people_add"…): the active units of her scope for its action, of its trees and
+    levels."""
+    chosen = PICKER_PURPOSES[purpose]
+    return chosen.scope(user) if chosen.units is None else chosen.units(user)
 
 
 def unit_search(request):
@@ -562,9 +617,10 @@ def unit_search(request):
     if purpose not in PICKER_PURPOSES:
         raise Http404
     user = request.user
-    if not permissions.has_any(user, PICKER_PURPOSES[purpose][0]):
+    if not permissions.has_any(user, PICKER_PURPOSES[purpose].action):
         raise PermissionDenied
-    text = request.GET.get("q") or request.GET.get("unit") or ""
+    # htmx sends the input's own value under its own name (unit, branch, cell…).
+    text = request.GET.get("q") or next((v for k, v in request.GET.items() if k != "for"), "")
     units = list(forms.search_units(picker_units(user, purpose), text[:100]))
     for unit in units:
         unit.label = forms.unit_label(unit)

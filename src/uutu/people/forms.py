@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin, DateInput, quick_selects
-from uutu.orgs.forms import UnitPickerField
+from uutu.orgs.forms import ScopedUnitField, UnitPickerField
 
 from .models import Party, Person, PositionKind
 from .reference import AGE_BANDS, ETHNICITY_CHOICES
@@ -55,16 +55,20 @@ class PersonForm(BootstrapMixin, forms.ModelForm):
 
 
 class PersonCreateForm(PersonForm):
-    branch = forms.ModelChoiceField(
-        label=_("Chi hội"), queryset=None, error_messages={"required": _("Vui lòng chọn chi hội.")}
+    branch = ScopedUnitField(
+        label=_("Chi hội"),
+        empty_label=_("— Chọn chi hội —"),
+        placeholder=_("Gõ vài chữ trong tên chi hội để chọn"),
+        error_messages={"required": _("Vui lòng chọn chi hội.")},
     )
 
     class Meta(PersonForm.Meta):
         fields = ["branch", *PERSON_FIELDS]
 
     def __init__(self, *args, branch_queryset, **kwargs):
+        """``branch_queryset``: the chi hội of the picker purpose "people_add"."""
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branch_queryset
+        self.fields["branch"].offer(branch_queryset, "people_add")
         self.order_fields(["branch", *PERSON_FIELDS])
 
 
@@ -78,13 +82,19 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
 
 
 class MoveForm(BootstrapMixin, forms.Form):
-    to_branch = forms.ModelChoiceField(label=_("Chuyển đến chi hội"), queryset=None)
+    to_branch = ScopedUnitField(
+        label=_("Chuyển đến chi hội"),
+        empty_label=_("— Chọn chi hội —"),
+        placeholder=_("Gõ vài chữ trong tên chi hội để chọn"),
+    )
     on = forms.DateField(label=_("Từ ngày"), initial=datetime.date.today)
     reason = forms.CharField(label=_("Lý do"), max_length=255, required=False)
 
     def __init__(self, *args, branch_queryset, **kwargs):
+        """``branch_queryset``: the chi hội of the picker purpose "people_move",
+        without the member's own."""
         super().__init__(*args, **kwargs)
-        self.fields["to_branch"].queryset = branch_queryset
+        self.fields["to_branch"].offer(branch_queryset, "people_move")
 
 
 class ArchiveForm(BootstrapMixin, forms.Form):

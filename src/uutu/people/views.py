@@ -24,7 +24,7 @@ from uutu.core.forms import apply_errors, process_form
 from uutu.core.links import url_maker
 from uutu.core.pagination import first_matches, paginate
 from uutu.core.scoping import get_scoped_or_404, under
-from uutu.orgs.models import Tree, Unit
+from uutu.orgs.models import Unit
 from uutu.orgs.views import picker_units
 from uutu.pipeline.views_cases import person_cases
 
@@ -48,11 +48,15 @@ VIEW, ADD, CHANGE, CONTACT = "people.view", "people.add", "people.change", "peop
 MOVE, ARCHIVE = "people.move", "people.archive"
 
 
+# The unit picker (``orgs.views.PICKER_PURPOSES``) offering the chi hội of an action.
+BRANCH_PICKERS = {ADD: "people_add", MOVE: "people_move"}
+
+
 def _branches(user, action):
+    """The active chi hội of the user's scope for ``action`` (add, move): what the
+    form's unit picker accepts and its search offers."""
     return (
-        Unit.objects.restrict(user, action)
-        .active()
-        .filter(tree=Tree.HOI, level__code__in=services.BRANCH_LEVEL_CODES)
+        picker_units(user, BRANCH_PICKERS[action])
         .select_related("parent")
         .order_by("parent__name", "name")
     )

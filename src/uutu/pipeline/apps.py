@@ -17,3 +17,16 @@ class PipelineConfig(AppConfig):
         from . import counters
 
         counters.connect_signals()
+        _register_pickers()
+
+
+def _register_pickers():
+    """The unit picker of the party candidates' cell filter (orgs.views)."""
+    from uutu.orgs.models import Tree
+    from uutu.orgs.views import PICKER_PURPOSES, Purpose
+
+    from .views_party import candidate_cells
+
+    PICKER_PURPOSES["candidate_cells"] = Purpose(
+        "pipeline.view", (Tree.DANG,), levels=("dang_cell",), units=candidate_cells
+    )

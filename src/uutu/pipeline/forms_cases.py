@@ -174,9 +174,17 @@ class ReopenForm(BootstrapMixin, forms.Form):
 
 
 class BulkFilterForm(BootstrapMixin, forms.Form):
+    unit = UnitPickerField(label=_("Đơn vị"), required=False)
     step = forms.ChoiceField(
         label=_("Hồ sơ ở bước"), required=False, choices=[("", _("Tất cả các bước")), *Step.choices]
     )
+
+    def __init__(self, *args, unit_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        _picker(self.fields["unit"], unit_queryset)
+
+
+BULK_CLASSES = 100
 
 
 class BulkForm(BootstrapMixin, forms.Form):
@@ -205,7 +213,14 @@ class BulkForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, class_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["klass"].queryset = class_queryset
+        klass = self.fields["klass"]
+        klass.queryset = class_queryset  # any class of her scope is accepted…
+        # …and the newest BULK_CLASSES are offered: the country has 170,000 classes,
+        # whose dropdown took 7 s to render (older ones: from the class's own page).
+        newest = class_queryset.order_by("-start", "-id")[:BULK_CLASSES]
+        klass.widget.choices = [("", klass.empty_label)] + [
+            (c.pk, klass.label_from_instance(c)) for c in newest
+        ]
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
+from uutu.orgs.forms import ScopedUnitField
 from uutu.people.reference import EDUCATION_CHOICES, ETHNICITY_CHOICES
 
 from .models import Enrolment, Organisation, Status
@@ -42,8 +43,11 @@ STATUS_FILTER = [
 
 
 class CandidateFilterForm(BootstrapMixin, forms.Form):
-    cell = forms.ModelChoiceField(
-        label=_("Chi bộ"), queryset=None, required=False, empty_label=_("Tất cả chi bộ")
+    cell = ScopedUnitField(
+        label=_("Chi bộ"),
+        required=False,
+        empty_label=_("Tất cả chi bộ"),
+        placeholder=_("Tất cả chi bộ: gõ tên chi bộ để chọn"),
     )
     organisation = forms.ChoiceField(
         label=_("Tổ chức giới thiệu"),
@@ -55,14 +59,14 @@ class CandidateFilterForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, cell_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cell"].queryset = cell_queryset
+        self.fields["cell"].offer(cell_queryset, "candidate_cells")
 
 
 # --- external candidates ------------------------------------------------------------
 
 
 class ExternalCaseForm(PartyForm):
-    cell = forms.ModelChoiceField(label=_("Chi bộ nơi cư trú"), queryset=None)
+    cell = ScopedUnitField(label=_("Chi bộ nơi cư trú"))
     organisation = forms.ChoiceField(
         label=_("Tổ chức giới thiệu"),
         choices=[(v, label) for v, label in Organisation.choices if v != Organisation.HOI],
@@ -78,7 +82,7 @@ class ExternalCaseForm(PartyForm):
 
     def __init__(self, *args, cell_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cell"].queryset = cell_queryset
+        self.fields["cell"].offer(cell_queryset, "party_cells")
 
 
 # --- the steps ----------------------------------------------------------------------
@@ -197,7 +201,7 @@ class ReviewForm(PartyForm):
 
 
 class ClassForm(PartyForm):
-    organiser = forms.ModelChoiceField(label=_("Đơn vị tổ chức"), queryset=None)
+    organiser = ScopedUnitField(label=_("Đơn vị tổ chức"))
     title = forms.CharField(label=_("Tên lớp"), max_length=200)
     start = forms.DateField(label=_("Từ ngày"))
     end = forms.DateField(label=_("Đến ngày"))
@@ -205,7 +209,7 @@ class ClassForm(PartyForm):
 
     def __init__(self, *args, organiser_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organiser"].queryset = organiser_queryset
+        self.fields["organiser"].offer(organiser_queryset, "class_organisers")
 
 
 class ResultForm(PartyForm):

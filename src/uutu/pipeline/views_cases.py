@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as DbCase
-from django.db.models import IntegerField, Prefetch, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Value, When
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -527,6 +527,26 @@ def deadlines(request):
     )
 
 
+def _heads(user, unit=None):
+    """The current branch-head positions of non-party, unarchived members in the
+    user's scope (or under ``unit``), whose chi hội is in it too. The chi hội's
+    own condition leads: the province's few thousand positions are found through
+    the chi hội, not by reading the country's 100,000 heads and their members (a
+    province's page: 873 ms before, session 9). A head who moved out of the chi hội
+    she heads without her position being ended shows where both lie in scope."""
+    prefixes = [unit.path] if unit else permissions.scope_prefixes(user, VIEW)
+    positions = Position.objects.restrict(user, VIEW).current()
+    if unit:
+        positions = positions.filter(under_any("person__branch__path", prefixes))
+    if prefixes is not permissions.ALL:
+        positions = positions.filter(under_any("unit__path", prefixes))
+    return positions.filter(
+        kind=PositionKind.BRANCH_HEAD,
+        person__party_status=Party.NONE,
+        person__archived_at__isnull=True,
+    )
+
+
 def branch_heads(request):
     """The commune's screen: non-party branch heads, each with her case or none."""
     user = request.user
@@ -534,24 +554,23 @@ def branch_heads(request):
     units = _filter_units(user).filter(tree=Tree.HOI)
     form = UnitFilterForm(request.GET or None, unit_queryset=units)
     data = form.cleaned_data if form.is_valid() else {}
-    positions = (
-        Position.objects.restrict(user, VIEW)
-        .current()
-        .filter(
-            kind=PositionKind.BRANCH_HEAD,
-            person__party_status=Party.NONE,
-            person__archived_at__isnull=True,
+    if not data.get("unit") and permissions.scope_prefixes(user, VIEW) is permissions.ALL:
+        # The whole country: 60,000 names are a list for nobody, and counting them
+        # read every branch head and her member record (4 s). Ask for a unit; the
+        # dashboard has the country's branch-head figures.
+        return render(
+            request,
+            "pipeline/branch_heads.html",
+            {"form": form, "choose_unit": True, "query": _query(request)},
         )
-    )
-    if data.get("unit"):
-        positions = positions.filter(person__branch__path__startswith=data["unit"].path)
+    positions = _heads(user, data.get("unit"))
     people_ids = positions.values("person_id")
     people = (
         Person.objects.filter(pk__in=people_ids)
         .select_related("branch", "branch__parent")
         .order_by("branch__parent__name", "branch__name", "sort_key", "id")
     )
-    page = Paginator(people, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(IdsFirst(people), settings.PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     latest = {}
     for case in (
@@ -564,16 +583,15 @@ def branch_heads(request):
         person.case = latest.get(person.pk)
         person.can_open = person.case is None and permissions.can(user, HOI, person.branch)
     total = page.paginator.count
-    cases = Case.objects.restrict(user, VIEW).filter(person_id__in=people_ids)
-    with_case = cases.values("person_id").distinct().count()
-    introduced = (
-        cases.filter(
-            step__in=[s for s in Step.values if STEP_ORDER[s] >= STEP_ORDER[Step.INTRODUCED]]
-        )
-        .values("person_id")
-        .distinct()
-        .count()
+    introduced = [s for s in Step.values if STEP_ORDER[s] >= STEP_ORDER[Step.INTRODUCED]]
+    # Both counts in one pass over the heads, each looking up her own cases: from
+    # the cases' side PostgreSQL walked the province's 44,000 cases (230 ms).
+    cases = Case.objects.restrict(user, VIEW).filter(person_id=OuterRef("pk"))
+    figures = Person.objects.filter(pk__in=people_ids).aggregate(
+        with_case=Count("pk", filter=Exists(cases)),
+        introduced=Count("pk", filter=Exists(cases.filter(step__in=introduced))),
     )
+    with_case = figures["with_case"]
     return render(
         request,
         "pipeline/branch_heads.html",
@@ -584,7 +602,7 @@ def branch_heads(request):
             "query": _query(request),
             "total": total,
             "with_case": with_case,
-            "introduced": introduced,
+            "introduced": figures["introduced"],
             "percent": round(100 * with_case / total) if total else 0,
         },
     )
@@ -662,17 +680,21 @@ def bulk(request):
                 {"title": title, "results": results, "missing": missing, "done": done},
             )
         selected = set(ids)
-        filter_form = BulkFilterForm(request.GET or None)
+        filter_form = BulkFilterForm(request.GET or None, unit_queryset=_filter_units(user))
     else:
         form = BulkForm(class_queryset=classes)
-        filter_form = BulkFilterForm(request.GET or None)
+        filter_form = BulkFilterForm(request.GET or None, unit_queryset=_filter_units(user))
         selected = set()
     data = filter_form.cleaned_data if filter_form.is_valid() else {}
     cases = scoped
     if data.get("step"):
         cases = cases.filter(step=data["step"])
+    if data.get("unit"):
+        cases = _in_unit(cases, data["unit"])
+    # The page's ids in chi hội order first, then their relations (IdsFirst): with
+    # the relations joined, the country's 364,000 open cases took 4.5 s to sort.
     cases = cases.select_related(*CASE_RELATED).order_by("branch__path", "full_name", "id")
-    page = Paginator(cases, 200).get_page(request.GET.get("page"))
+    page = Paginator(IdsFirst(cases), 200).get_page(request.GET.get("page"))
     return render(
         request,
         "pipeline/bulk.html",

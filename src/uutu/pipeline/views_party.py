@@ -24,8 +24,10 @@ from django.views.decorators.http import require_POST
 
 from uutu.accounts import permissions
 from uutu.core.forms import process_form
+from uutu.core.pagination import IdsFirst
 from uutu.core.scoping import get_scoped_or_404
 from uutu.orgs.models import Tree, Unit
+from uutu.orgs.views import PICKER_PURPOSES, picker_units
 
 from . import rules as R
 from . import services
@@ -48,15 +50,7 @@ from .workdays import add_months, months_between, working_days_between
 
 VIEW, PARTY, CLASS = "pipeline.view", "pipeline.party", "pipeline.class"
 CELL_LEVEL = "dang_cell"
-ORGANISER_LEVELS = (
-    "dang_province",
-    "dang_district",
-    "dang_commune",
-    "dang_cell",
-    "hoi_province",
-    "hoi_district",
-    "hoi_commune",
-)
+ORGANISER_LEVELS = PICKER_PURPOSES["class_organisers"].levels
 SYMPATHISER_STEPS = (Step.SYMPATHISER, Step.CLASS, Step.DOSSIER)
 
 # What the party must do next, from the furthest step reached.
@@ -105,13 +99,9 @@ def _cases():
 
 
 def _cells(user, action):
-    return (
-        Unit.objects.restrict(user, action)
-        .active()
-        .filter(tree=Tree.DANG, level__code=CELL_LEVEL)
-        .select_related("parent")
-        .order_by("parent__name", "name")
-    )
+    """The active party cells of the user's scope for ``action``, by commune."""
+    purpose = {PARTY: "party_cells", VIEW: "view_cells"}[action]
+    return picker_units(user, purpose).select_related("parent").order_by("parent__name", "name")
 
 
 def _age_text(months: int) -> str:
@@ -128,10 +118,67 @@ def _d(day) -> str:
 # --- the candidates introduced to the cells -----------------------------------------
 
 
+CELLS_PER_PAGE = 20
+
+
+def candidate_cells(user):
+    """The party cells of the candidates page and of its cell filter: the active
+    cells of the user's scope, and any cell holding a case she may see (a Hội cadre
+    sees the cells her members were introduced to)."""
+    cases = Case.objects.restrict(user, VIEW).filter(party_unit__level__code=CELL_LEVEL)
+    return Unit.objects.filter(tree=Tree.DANG, level__code=CELL_LEVEL).filter(
+        Q(pk__in=_cells(user, VIEW).values("pk")) | Q(pk__in=cases.values("party_unit_id"))
+    )
+
+
+def _cell_summaries(cases, cells) -> list:
+    """Per cell of ``cells`` (one page of them): its candidates by organisation, its
+    sympathisers and the oldest review of the sympathiser list, from one GROUP BY
+    over the cases of those cells only."""
+    org_labels = dict(Organisation.choices)
+    summaries = {
+        cell.pk: SimpleNamespace(
+            pk=cell.pk,
+            name=cell.name,
+            parent_name=cell.parent.name if cell.parent_id else "",
+            path=cell.path,
+            total=0,
+            orgs=[],
+            sympathisers=0,
+            oldest_review=None,
+        )
+        for cell in cells
+    }
+    counts = (
+        cases.filter(party_unit__in=list(summaries))
+        .values("party_unit", "organisation")
+        .annotate(
+            n=Count("id"),
+            sympathisers=Count("id", filter=Q(status=Status.OPEN, step__in=SYMPATHISER_STEPS)),
+            oldest_review=Min(
+                "sympathiser_review_on", filter=Q(status=Status.OPEN, step__in=SYMPATHISER_STEPS)
+            ),
+        )
+        .order_by("party_unit", "organisation")
+    )
+    for row in counts:
+        cell = summaries[row["party_unit"]]
+        cell.total += row["n"]
+        cell.orgs.append((row["organisation"], org_labels[row["organisation"]], row["n"]))
+        cell.sympathisers += row["sympathisers"]
+        if row["oldest_review"] and (
+            cell.oldest_review is None or row["oldest_review"] < cell.oldest_review
+        ):
+            cell.oldest_review = row["oldest_review"]
+    return list(summaries.values())
+
+
 def party_candidates(request):
     """Every candidate introduced to the cells in the user's scope, whichever mass
     organisation introduced her, with the step reached and what the party must do
-    next. Counts per cell and organisation come from one GROUP BY."""
+    next. Above the list, the cells, a page of ``CELLS_PER_PAGE`` at a time (a
+    commune party committee has a few dozen, the country 100,000), each with its
+    counts from one GROUP BY over that page's cells."""
     user = request.user
     if not permissions.has_any(user, VIEW):
         raise PermissionDenied
@@ -145,64 +192,31 @@ def party_candidates(request):
     elif status in Status.values:
         cases = cases.filter(status=status)
 
-    counts = (
-        cases.values("party_unit", "party_unit__name", "party_unit__path", "organisation")
-        .annotate(
-            n=Count("id"),
-            sympathisers=Count("id", filter=Q(status=Status.OPEN, step__in=SYMPATHISER_STEPS)),
-            oldest_review=Min(
-                "sympathiser_review_on", filter=Q(status=Status.OPEN, step__in=SYMPATHISER_STEPS)
-            ),
-        )
-        .order_by("party_unit__name", "party_unit", "organisation")
+    cells = candidate_cells(user)
+    form = CandidateFilterForm(
+        request.GET or None,
+        cell_queryset=cells.select_related("parent").order_by("parent__name", "name", "pk"),
     )
-    org_labels = dict(Organisation.choices)
-    cells, org_totals = {}, dict.fromkeys(Organisation.values, 0)
-    for row in counts:
-        cell = cells.setdefault(
-            row["party_unit"],
-            SimpleNamespace(
-                pk=row["party_unit"],
-                name=row["party_unit__name"],
-                path=row["party_unit__path"],
-                total=0,
-                orgs=[],
-                sympathisers=0,
-                oldest_review=None,
-            ),
-        )
-        cell.total += row["n"]
-        cell.orgs.append((row["organisation"], org_labels[row["organisation"]], row["n"]))
-        cell.sympathisers += row["sympathisers"]
-        if row["oldest_review"] and (
-            cell.oldest_review is None or row["oldest_review"] < cell.oldest_review
-        ):
-            cell.oldest_review = row["oldest_review"]
-        org_totals[row["organisation"]] += row["n"]
-    for cell in _cells(user, VIEW):  # cells in scope without candidates yet
-        cells.setdefault(
-            cell.pk,
-            SimpleNamespace(
-                pk=cell.pk,
-                name=cell.name,
-                path=cell.path,
-                total=0,
-                orgs=[],
-                sympathisers=0,
-                oldest_review=None,
-            ),
-        )
-    cell_list = sorted(cells.values(), key=lambda c: c.name)
+    data = form.cleaned_data if form.is_valid() else {}
+    if data.get("cell"):
+        cells = cells.filter(pk=data["cell"].pk)
+    cell_page = Paginator(
+        cells.select_related("parent").order_by("name", "pk"), CELLS_PER_PAGE
+    ).get_page(request.GET.get("cells_page"))
+    cell_list = _cell_summaries(cases, cell_page.object_list)
     for cell in cell_list:
         cell.can_review = permissions.can(user, VIEW, cell)
         cell.review_stale = (
             cell.oldest_review is not None and months_between(cell.oldest_review, today) >= 1
         )
-
-    form = CandidateFilterForm(
-        request.GET or None, cell_queryset=Unit.objects.filter(pk__in=list(cells)).order_by("name")
+    org_labels = dict(Organisation.choices)
+    org_totals = dict(
+        cases.order_by()
+        .values("organisation")
+        .annotate(n=Count("id"))
+        .values_list("organisation", "n")
     )
-    data = form.cleaned_data if form.is_valid() else {}
+
     if data.get("cell"):
         cases = cases.filter(party_unit=data["cell"])
     if data.get("organisation"):
@@ -212,7 +226,7 @@ def party_candidates(request):
     cases = cases.select_related("party_unit", "branch").order_by(
         "party_unit__name", F("due_on").asc(nulls_last=True), "full_name", "id"
     )
-    page = Paginator(cases, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(IdsFirst(cases), settings.PAGE_SIZE).get_page(request.GET.get("page"))
     for case in page.object_list:
         _annotate_row(user, case, today, rules)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])
@@ -224,7 +238,13 @@ def party_candidates(request):
             "page": page,
             "query": query,
             "cells": cell_list,
-            "org_totals": [(org, org_labels[org], n) for org, n in org_totals.items() if n],
+            "cell_page": cell_page,
+            "cell_query": urlencode([(k, v) for k, v in request.GET.items() if k != "cells_page"]),
+            "org_totals": [
+                (org, label, org_totals[org])
+                for org, label in org_labels.items()
+                if org in org_totals
+            ],
             "total": sum(org_totals.values()),
             "can_add": permissions.has_any(user, PARTY),
             "can_class": permissions.has_any(user, CLASS),
@@ -267,7 +287,6 @@ def external_create(request):
     form = ExternalCaseForm(
         request.POST or None, cell_queryset=cells, initial={"cell": request.GET.get("chi_bo")}
     )
-    form.fields["cell"].label_from_instance = lambda u: f"{u.name} – {u.parent.name}"
     return process_form(
         request,
         form,
@@ -713,16 +732,13 @@ def class_list(request):
     if not permissions.has_any(user, CLASS):
         raise PermissionDenied
     passed = Q(enrolments__result=Enrolment.Result.PASSED)
-    classes = (
-        _classes(user)
-        .select_related("organiser")
-        .annotate(
-            n=Count("enrolments"),
-            passed=Count("enrolments", filter=passed),
-            certified=Count("enrolments", filter=passed & ~Q(enrolments__certificate_no="")),
-        )
-        .order_by("-start", "-id")
+    counted = AwarenessClass.objects.select_related("organiser").annotate(
+        n=Count("enrolments"),
+        passed=Count("enrolments", filter=passed),
+        certified=Count("enrolments", filter=passed & ~Q(enrolments__certificate_no="")),
     )
+    # The page's classes first, then their enrolments counted: not every class's.
+    classes = IdsFirst(_classes(user).order_by("-start", "-id"), fetch=counted)
     page = Paginator(classes, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pipeline/class_list.html", {"page": page, "query": ""})
 
@@ -731,12 +747,7 @@ def class_create(request):
     user = request.user
     if not permissions.has_any(user, CLASS):
         raise PermissionDenied
-    organisers = (
-        Unit.objects.restrict(user, CLASS)
-        .active()
-        .filter(level__code__in=ORGANISER_LEVELS)
-        .order_by("tree", "path")
-    )
+    organisers = picker_units(user, "class_organisers").order_by("tree", "path")
     initial = {}
     if len(ids := list(organisers.values_list("pk", flat=True)[:2])) == 1:
         initial["organiser"] = ids[0]

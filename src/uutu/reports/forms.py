@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
-from uutu.orgs.models import Unit
+from uutu.orgs.forms import ScopedUnitField
 from uutu.targets.models import Period
 
 from .models import PERIOD_KIND, Kind, Report
@@ -33,13 +33,8 @@ def _check_period(form, data):
     return data
 
 
-class UnitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
-
-
 class ReportCreateForm(BootstrapMixin, forms.Form):
-    unit = UnitChoiceField(label=_("Đơn vị báo cáo"), queryset=Unit.objects.none())
+    unit = ScopedUnitField(label=_("Đơn vị báo cáo"), empty_label=_("— Chọn đơn vị —"))
     kind = forms.ChoiceField(label=_("Loại báo cáo"), choices=Kind.choices)
     year = forms.TypedChoiceField(
         label=_("Năm"),
@@ -55,8 +50,9 @@ class ReportCreateForm(BootstrapMixin, forms.Form):
     )
 
     def __init__(self, *args, unit_queryset, **kwargs):
+        """``unit_queryset``: the units of the picker purpose "reports"."""
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        self.fields["unit"].offer(unit_queryset, "reports")
         self.fields["year"].choices = _years()
         self.fields["year"].initial = datetime.date.today().year
 
@@ -98,7 +94,7 @@ class ReturnForm(BootstrapMixin, forms.Form):
 class OverviewForm(BootstrapMixin, forms.Form):
     """Which parent, period and kind the overview (and the deadline) is for."""
 
-    unit = UnitChoiceField(label=_("Đơn vị cấp trên"), queryset=Unit.objects.none())
+    unit = ScopedUnitField(label=_("Đơn vị cấp trên"), empty_label=_("— Chọn đơn vị —"))
     kind = forms.ChoiceField(
         label=_("Loại báo cáo"), choices=Kind.choices, initial=Kind.SIX_MONTHLY
     )
@@ -110,13 +106,12 @@ class OverviewForm(BootstrapMixin, forms.Form):
     )
 
     def __init__(self, *args, unit_queryset, **kwargs):
+        """``unit_queryset``: the units of the picker purpose "reports_overview" that
+        have children. The view gives the first of them as the initial unit."""
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
+        self.fields["unit"].offer(unit_queryset, "reports_overview")
         self.fields["year"].choices = _years()
         self.fields["year"].initial = datetime.date.today().year
-        first = unit_queryset.first()
-        if first is not None:
-            self.fields["unit"].initial = first.pk
 
     def clean(self):
         return _check_period(self, super().clean())

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from uutu.core import audit
 from uutu.core.forms import apply_errors, process_form
 from uutu.core.scoping import get_scoped_or_404
 from uutu.orgs.models import Unit
+from uutu.orgs.views import PICKER_PURPOSES, picker_units
 from uutu.targets.models import Period
 
 from . import exporters, services
@@ -37,8 +39,19 @@ REPORT_QS = Report.objects.select_related(
 )
 
 
-def _units(user, action):
-    return Unit.objects.restrict(user, action).active().exclude(parent=None).order_by("path")
+def _units(user, purpose):
+    """The units of the unit picker ``purpose`` ("reports", "reports_overview"), in
+    tree order: what the form accepts and the picker's search offers."""
+    return picker_units(user, purpose).order_by("path")
+
+
+def _parent_units(user):
+    """The units whose children's reports the user oversees: those of the picker
+    "reports_overview" (not the central level, nor the levels that cannot have
+    children) that have a child."""
+    children = Unit.objects.filter(parent=OuterRef("pk"))
+    units = PICKER_PURPOSES["reports_overview"].scope(user).order_by("path")
+    return units.filter(Exists(children))
 
 
 def _report(request, pk, action=REPORTS_VIEW):
@@ -71,7 +84,7 @@ def report_create(request):
     user = request.user
     if not permissions.has_any(user, REPORTS_EDIT):
         raise PermissionDenied
-    form = ReportCreateForm(request.POST or None, unit_queryset=_units(user, REPORTS_EDIT))
+    form = ReportCreateForm(request.POST or None, unit_queryset=_units(user, "reports"))
 
     def save(data):
         kind = data["kind"]
@@ -253,11 +266,12 @@ def _find_period(kind, year, period):
 
 def _overview_form(request, form_class, *, bound: bool):
     user = request.user
-    units = _units(user, REPORTS_APPROVE).filter(children__isnull=False).distinct()
-    if not units.exists():
+    units = _parent_units(user)
+    first = units.first()
+    if first is None:
         raise PermissionDenied
     defaults = {
-        "unit": units.first().pk,
+        "unit": first.pk,
         "kind": Kind.SIX_MONTHLY,
         "year": datetime.date.today().year,
     }

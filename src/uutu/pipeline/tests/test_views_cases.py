@@ -321,6 +321,36 @@ def test_branch_heads_screen(world, login):
     assert "Nguyễn Thị Hoa" not in page
 
 
+def test_a_head_who_moved_away_is_listed_only_where_her_chi_hoi_and_she_both_are(world, login):
+    """The screen finds heads through the chi hội they head: a head who moved to
+    commune B without her position at A being ended is no longer a head of
+    commune A's (she is not its member) nor of commune B's (she heads no chi hội
+    there); the province, which holds both, still lists her."""
+    people_services.move_person(world.person_a1, to_branch=world.branch_b1, on=ago(3))
+    for persona in ("commune_a", "commune_b"):
+        response = login(world.users[persona]).get(url("branch_heads"))
+        assert "Nguyễn Thị Hoa" not in response.content.decode()
+        assert response.context["total"] == 0
+    response = login(world.users["province"]).get(url("branch_heads"))
+    assert "Nguyễn Thị Hoa" in response.content.decode() and response.context["total"] == 1
+    # the unit filter asks the same of the chosen unit
+    for unit, listed in ((world.commune_a, 0), (world.commune_b, 0), (world.province, 1)):
+        response = login(world.users["province"]).get(url("branch_heads"), {"unit": unit.pk})
+        assert response.context["total"] == listed
+
+
+def test_the_whole_country_chooses_a_unit_before_the_branch_heads_are_listed(world, login):
+    client = login(world.users["admin"])
+    response = client.get(url("branch_heads"))
+    page = response.content.decode()
+    assert 'data-testid="choose-unit"' in page and "Nguyễn Thị Hoa" not in page
+    assert reverse("reports:dashboard") in page and "rows" not in response.context
+    response = client.get(url("branch_heads"), {"unit": world.commune_a.pk})
+    assert 'data-testid="choose-unit"' not in response.content.decode()
+    assert [p.full_name for p in response.context["rows"]] == ["Nguyễn Thị Hoa"]
+    assert response.context["total"] == 1
+
+
 def test_branch_heads_without_per_row_queries(world, login, django_assert_max_num_queries):
     from uutu.orgs import services as org_services
 
@@ -374,23 +404,46 @@ def test_bulk_introduce_reports_refusals(world, login):
     assert elsewhere.step == Step.CULTIVATION and elsewhere.party_unit is None
 
 
-def test_bulk_enrol_only_in_classes_in_scope(world, login):
+def test_bulk_enrol_only_in_classes_in_scope_offering_the_newest(world, login, monkeypatch):
+    from uutu.pipeline import forms_cases
+
+    monkeypatch.setattr(forms_cases, "BULK_CLASSES", 1)  # the newest class is offered
     case = introduced_case(world)
-    own = services.create_class(
-        organiser=world.party_a, title="Lớp khóa 1", start=ago(3), end=ago(1), actor=None
+    older = services.create_class(
+        organiser=world.party_a, title="Lớp khóa 1", start=ago(30), end=ago(28), actor=None
+    )
+    services.create_class(
+        organiser=world.party_a, title="Lớp khóa 2", start=ago(3), end=ago(1), actor=None
     )
     other = services.create_class(
-        organiser=world.party_b, title="Lớp xã B", start=ago(3), end=ago(1), actor=None
+        organiser=world.party_b, title="Lớp xã B", start=ago(2), end=ago(1), actor=None
     )
     client = login(world.users["party_a"])
     page = client.get(url("bulk")).content.decode()
-    assert "Lớp khóa 1" in page and "Lớp xã B" not in page
+    assert "Lớp khóa 2" in page and "Lớp khóa 1" not in page and "Lớp xã B" not in page
     response = client.post(url("bulk"), {"action": "enrol", "case": [case.pk], "klass": other.pk})
     assert "Hãy chọn một lớp trong danh sách." in response.content.decode()
     assert not case.enrolments.exists()
-    response = client.post(url("bulk"), {"action": "enrol", "case": [case.pk], "klass": own.pk})
+    # an older class of her scope, not in the list, is still accepted (from its link)
+    response = client.post(url("bulk"), {"action": "enrol", "case": [case.pk], "klass": older.pk})
     assert "đã thực hiện" in response.content.decode()
-    assert case.enrolments.get().klass == own
+    assert case.enrolments.get().klass == older
+
+
+def test_bulk_lists_the_cases_of_the_chosen_unit(world, login):
+    mine = cultivated(world.person_a1)
+    other_branch = services.open_case(
+        new_member(world, "Phạm Thị Thu", branch=world.branch_a2), on=ago(5), actor=None
+    )
+    client = login(world.users["commune_a"])
+    listed = lambda params: [  # noqa: E731
+        c.pk for c in client.get(url("bulk"), params).context["page"].object_list
+    ]
+    assert sorted(listed({})) == sorted([mine.pk, other_branch.pk])
+    assert listed({"unit": world.branch_a2.pk}) == [other_branch.pk]
+    assert listed({"unit": "Chi hội Thôn Đông"}) == [mine.pk]
+    response = client.get(url("bulk"), {"unit": "Chi hội Thôn Bắc"})  # commune B's
+    assert "Không tìm thấy đơn vị" in response.content.decode()
 
 
 def admitted_to_cell_resolution(w, start):

@@ -470,7 +470,7 @@ def test_candidates_query_count_does_not_grow_with_the_cases(
 ):
     client = login(world.users["party_a"])
     _many_cases(world, 3)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(13) as few:
         client.get(url("party_candidates"))
     _many_cases(world, 12, start=3)
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -503,3 +503,107 @@ def test_class_detail_query_count_does_not_grow_with_the_enrolments(
         response = client.get(url("class_detail", pk=klass.pk))
     assert len(response.context["enrolments"]) == 12
     assert len(response.context["candidates"]) == 5
+
+
+# --- the cells above the candidates, at scale ------------------------------------------
+
+
+def _cells_under(w, n, start=0):
+    return [
+        org_services.create_unit(
+            parent=w.party_a,
+            level=w.levels["dang_cell"],
+            name=f"Chi bộ Tổ {i:02d}",
+            code=f"99001-CBX{i:02d}",
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def test_the_cells_come_a_page_at_a_time_with_their_own_counts(world, login, monkeypatch):
+    from uutu.pipeline import views_party
+
+    monkeypatch.setattr(views_party, "CELLS_PER_PAGE", 2)
+    extra = _cells_under(world, 3)
+    external(world, "Hoàng Thị Ngọc", cell=extra[2], org="ccb")
+    external(world, "Đinh Thị Sen", cell=world.cell_a1)
+    client = login(world.users["party_a"])
+    seen = []
+    for number in (1, 2):
+        response = client.get(url("party_candidates"), {"cells_page": number})
+        cells = response.context["cells"]
+        assert len(cells) == 2
+        seen += [(c.name, c.total) for c in cells]
+        # the candidates' table is not paged by the cells
+        assert response.context["page"].paginator.count == 2
+    assert seen == [
+        ("Chi bộ Thôn Đông", 1),
+        ("Chi bộ Tổ 00", 0),
+        ("Chi bộ Tổ 01", 0),
+        ("Chi bộ Tổ 02", 1),
+    ]
+    page = client.get(url("party_candidates"), {"cells_page": 1}).content.decode()
+    assert "cells_page=2" in page and 'data-testid="cells-hint"' in page
+
+
+def test_the_cells_query_count_does_not_grow_with_the_cells(
+    world, login, django_assert_max_num_queries
+):
+    client = login(world.users["party_a"])
+    for cell in _cells_under(world, 2):
+        external(world, f"Hoàng Thị {cell.name}", cell=cell)
+    with django_assert_max_num_queries(14) as few:
+        client.get(url("party_candidates"))
+    for cell in _cells_under(world, 12, start=2):
+        external(world, f"Hoàng Thị {cell.name}", cell=cell)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url("party_candidates"))
+    assert len(response.context["cells"]) == 15
+    assert sum(c.total for c in response.context["cells"]) == 14
+
+
+def test_many_cells_are_chosen_by_typing_and_a_hoi_cadre_finds_her_members_cells(
+    world, login, monkeypatch
+):
+    from uutu.orgs import forms as org_forms
+
+    monkeypatch.setattr(org_forms, "DROPDOWN_MAX", 1)
+    party_case(world)  # a member of chi hội Thôn Đông, introduced to chi bộ Thôn Đông
+    external(world, "Đinh Thị Sen", cell=world.cell_b1)
+    _cells_under(world, 1)
+    client = login(world.users["party_a"])
+    page = client.get(url("party_candidates")).content.decode()
+    assert "for=candidate_cells" in page and '<select name="cell"' not in page
+    response = client.get(
+        url("party_candidates"), {"cell": "Chi bộ Thôn Đông (Đảng bộ Xã An Bình)"}
+    )
+    assert [c.pk for c in response.context["cells"]] == [world.cell_a1.pk]
+    assert response.context["page"].paginator.count == 1
+    client.logout()
+    # chi bộ Thôn Đông is outside the Hội cadre's scope, but her member's case is there
+    client = login(world.users["commune_a"])
+    found = client.get(reverse("orgs:unit_search"), {"for": "candidate_cells", "q": "chi bo thon"})
+    options = found.content.decode()
+    assert "Chi bộ Thôn Đông" in options and "Chi bộ Thôn Bắc" not in options
+    response = client.get(url("party_candidates"), {"cell": "Chi bộ Thôn Bắc"})
+    assert "Không tìm thấy đơn vị" in response.content.decode()
+    assert response.context["page"].paginator.count == 1  # the filter is ignored, not widened
+
+
+def test_the_class_list_counts_each_page_class_enrolments_newest_first(
+    world, login, django_assert_max_num_queries
+):
+    older = services.create_class(
+        organiser=world.party_a, title="Lớp khóa I", start=ago(60), end=ago(58), actor=None
+    )
+    newer = certified(world, external(world, "Hoàng Thị Ngọc"), ago(10))
+    services.enrol(external(world, "Đinh Thị Sen"), klass=newer, actor=None)
+    services.create_class(
+        organiser=world.party_b, title="Lớp xã Bình Minh", start=ago(5), end=ago(4), actor=None
+    )
+    client = login(world.users["party_a"])
+    with django_assert_max_num_queries(12):
+        response = client.get(url("class_list"))
+    rows = [(k.pk, k.n, k.passed, k.certified) for k in response.context["page"].object_list]
+    assert rows == [(newer.pk, 2, 1, 1), (older.pk, 0, 0, 0)]
+    assert response.context["page"].paginator.count == 2
