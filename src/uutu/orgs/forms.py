@@ -494,16 +494,20 @@ class ScopedUnitField(UnitPickerField):
         self.placeholder = placeholder or _("Gõ vài chữ trong tên đơn vị để chọn")
         self.dropdown = False
 
-    def offer(self, queryset, purpose: str) -> None:
+    def offer(self, queryset, purpose: str, count: int | None = None) -> None:
         """Accept the units of ``queryset`` (in its order), shown as a dropdown
         when they are few. One query, unordered, stopping at ``DROPDOWN_MAX + 1``
         ids, tells which (ordering the country's 100,000 chi hội by name to keep
-        61 of them cost 150 ms); a dropdown then reads its units in order."""
+        61 of them cost 150 ms); a dropdown then reads its units in order. A view
+        that has counted them already passes ``count`` and saves the first query."""
         self.queryset = queryset
-        ids = list(queryset.order_by().values_list("pk", flat=True)[: DROPDOWN_MAX + 1])
+        if count is None:
+            ids = list(queryset.order_by().values_list("pk", flat=True)[: DROPDOWN_MAX + 1])
+            count = len(ids)
+            queryset = queryset.filter(pk__in=ids)
         attrs = {k: v for k, v in self.widget.attrs.items() if k != "class"}
-        if len(ids) <= DROPDOWN_MAX:
-            rows = list(queryset.filter(pk__in=ids).select_related("parent"))
+        if count <= DROPDOWN_MAX:
+            rows = list(queryset.select_related("parent"))
             self.dropdown = True
             choices = [(u.pk, unit_label(u)) for u in rows]
             if not self.required or len(rows) != 1:

@@ -57,9 +57,9 @@ class CandidateFilterForm(BootstrapMixin, forms.Form):
     status = forms.ChoiceField(label=_("Trạng thái"), required=False, choices=STATUS_FILTER)
     overdue = forms.BooleanField(label=_("Chỉ hồ sơ quá hạn"), required=False)
 
-    def __init__(self, *args, cell_queryset, **kwargs):
+    def __init__(self, *args, cell_queryset, cell_count=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cell"].offer(cell_queryset, "candidate_cells")
+        self.fields["cell"].offer(cell_queryset, "candidate_cells", count=cell_count)
 
 
 # --- external candidates ------------------------------------------------------------

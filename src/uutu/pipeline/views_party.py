@@ -193,16 +193,20 @@ def party_candidates(request):
         cases = cases.filter(status=status)
 
     cells = candidate_cells(user)
+    cell_count = cells.count()  # counted once: for the filter's widget and the pages
     form = CandidateFilterForm(
         request.GET or None,
         cell_queryset=cells.select_related("parent").order_by("parent__name", "name", "pk"),
+        cell_count=cell_count,
     )
     data = form.cleaned_data if form.is_valid() else {}
     if data.get("cell"):
-        cells = cells.filter(pk=data["cell"].pk)
-    cell_page = Paginator(
+        cells, cell_count = cells.filter(pk=data["cell"].pk), 1
+    cell_paginator = Paginator(
         cells.select_related("parent").order_by("name", "pk"), CELLS_PER_PAGE
-    ).get_page(request.GET.get("cells_page"))
+    )
+    cell_paginator.count = cell_count  # a cached property: not counted again
+    cell_page = cell_paginator.get_page(request.GET.get("cells_page"))
     cell_list = _cell_summaries(cases, cell_page.object_list)
     for cell in cell_list:
         cell.can_review = permissions.can(user, VIEW, cell)
