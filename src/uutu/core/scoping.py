@@ -46,26 +46,36 @@ class InUnits(Func):
     the commune's case list walk a million cases in date order to find its 303,
     1.5 s; as two bitmaps ORed, then sorted, it takes under a millisecond (a
     province's 44,000 cases: 22 ms). The member search ANDs it with the word index's
-    bitmap the same way (:mod:`uutu.people.namewords`)."""
+    bitmap the same way (:mod:`uutu.people.namewords`).
+
+    With ``probe=True`` it is ``<fk> IN (SELECT id …)`` instead: for a query that
+    another index leads (the open cases by due date), each row is then tested
+    against a hashed set of the unit ids. Tested against the array, each row was
+    compared with every one of the province's 5,000 ids: the deadlines page's
+    count took 360 ms; with the hashed set, 7 ms."""
 
     output_field = BooleanField()
 
-    def __init__(self, fk: str, prefixes):
+    def __init__(self, fk: str, prefixes, probe: bool = False):
         super().__init__(F(fk))
         self.prefixes = tuple(prefixes)
+        self.probe = probe
 
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
         likes = " OR ".join(["path LIKE %s"] * len(self.prefixes))
-        sql = f"{column} = ANY(ARRAY(SELECT id FROM orgs_unit WHERE {likes}))"
+        if self.probe:
+            sql = f"{column} IN (SELECT id FROM orgs_unit WHERE {likes})"
+        else:
+            sql = f"{column} = ANY(ARRAY(SELECT id FROM orgs_unit WHERE {likes}))"
         return sql, [*params, *(prefix + "%" for prefix in self.prefixes)]
 
 
-def under_any(fields, prefixes) -> Q:
+def under_any(fields, prefixes, probe: bool = False) -> Q:
     """The row's unit in one of ``fields`` (paths: ``"branch__path"``) lies under one
     of ``prefixes``. On PostgreSQL, for several ``<fk>__path`` fields (a case's chi
     hội or party unit), each foreign key's own index (:class:`InUnits`) rather than
-    an OR of joins, which no index answers."""
+    an OR of joins, which no index answers (``probe``: see :class:`InUnits`)."""
     fields = [fields] if isinstance(fields, str) else list(fields)
     condition = Q()
     if (
@@ -75,7 +85,7 @@ def under_any(fields, prefixes) -> Q:
         and all(field.count("__") == 1 and field.endswith("__path") for field in fields)
     ):
         for field in fields:
-            condition |= Q(InUnits(field.removesuffix("__path"), prefixes))
+            condition |= Q(InUnits(field.removesuffix("__path"), prefixes, probe))
         return condition
     for field in fields:
         for prefix in prefixes:
@@ -84,8 +94,9 @@ def under_any(fields, prefixes) -> Q:
 
 
 class ScopedQuerySet(models.QuerySet):
-    def restrict(self, user, action: str | None = None):
-        """Rows under the units where ``user`` may do ``action``.
+    def restrict(self, user, action: str | None = None, probe: bool = False):
+        """Rows under the units where ``user`` may do ``action`` (``probe``: for a
+        query led by another index, see :class:`InUnits`).
 
         With ``action=None`` the scope is every unit she is assigned to (and the
         counterpart unit in the other tree): the rows she may know exist.
@@ -97,7 +108,7 @@ class ScopedQuerySet(models.QuerySet):
             return self
         if not prefixes:
             return self.none()
-        return self.filter(under_any(self.model.scope_path, prefixes))
+        return self.filter(under_any(self.model.scope_path, prefixes, probe))
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

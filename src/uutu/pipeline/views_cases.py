@@ -118,9 +118,9 @@ def _filter_units(user):
     return picker_units(user, "cases")
 
 
-def _in_unit(qs, unit):
+def _in_unit(qs, unit, probe=False):
     """The cases under ``unit`` by their chi hội or their party unit."""
-    return qs.filter(under_any(Case.scope_path, [unit.path]))
+    return qs.filter(under_any(Case.scope_path, [unit.path], probe))
 
 
 def _search(qs, text):
@@ -498,6 +498,20 @@ def case_reopen(request, pk):
 # --- deadlines, branch heads ---------------------------------------------------------
 
 
+def deadline_cases(user, unit, soon):
+    """The open cases of the user's scope (under ``unit`` when given) due by
+    ``soon`` or overdue, by due date: the deadlines page and its export. The open
+    cases' due-date index leads; the scope is probed row by row (InUnits probe)."""
+    cases = (
+        Case.objects.restrict(user, VIEW, probe=True)
+        .open()
+        .filter(due_on__isnull=False, due_on__lte=soon)
+    )
+    if unit:
+        cases = _in_unit(cases, unit, probe=True)
+    return cases.select_related(*CASE_RELATED).order_by("due_on", "id")
+
+
 def deadlines(request):
     user = request.user
     _require(user, VIEW)
@@ -506,10 +520,7 @@ def deadlines(request):
     soon = add_working_days(today, rules.due_soon_working_days)
     form = UnitFilterForm(request.GET or None, unit_queryset=_filter_units(user))
     data = form.cleaned_data if form.is_valid() else {}
-    cases = Case.objects.restrict(user, VIEW).open().filter(due_on__isnull=False, due_on__lte=soon)
-    if data.get("unit"):
-        cases = _in_unit(cases, data["unit"])
-    cases = cases.select_related(*CASE_RELATED).order_by("due_on", "id")
+    cases = deadline_cases(user, data.get("unit"), soon)
     page = Paginator(cases, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     for case in page.object_list:
         _flag_deadline(case, today, soon)

@@ -10,13 +10,12 @@ from uutu.accounts import permissions
 from uutu.core.exports import export_response
 
 from .forms_cases import UnitFilterForm
-from .models import Case, Enrolment
+from .models import Enrolment
 from .views_cases import (
-    CASE_RELATED,
     VIEW,
     _deadline_limits,
     _filter_units,
-    _in_unit,
+    deadline_cases,
     filter_cases,
 )
 from .views_party import CLASS, _classes
@@ -96,10 +95,7 @@ def deadlines_export(request):
     soon = _deadline_limits(today)
     form = UnitFilterForm(request.GET or None, unit_queryset=_filter_units(user))
     data = form.cleaned_data if form.is_valid() else {}
-    cases = Case.objects.restrict(user, VIEW).open().filter(due_on__isnull=False, due_on__lte=soon)
-    if data.get("unit"):
-        cases = _in_unit(cases, data["unit"])
-    cases = cases.select_related(*CASE_RELATED).order_by("due_on", "id")
+    cases = deadline_cases(user, data.get("unit"), soon)
 
     def rows():
         for c in cases.iterator(chunk_size=2000):

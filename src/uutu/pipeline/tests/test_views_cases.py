@@ -507,6 +507,32 @@ def test_deadlines_list_an_overdue_case(world, login):
     assert committee not in page
 
 
+def test_the_probed_scope_selects_the_same_cases_as_the_bitmap_one(world):
+    """restrict(probe=True) (a hashed set of unit ids, for the due-date index) and
+    the default (arrays for the foreign keys' bitmaps) are the same scope."""
+    from django.db import connection
+
+    admitted_to_cell_resolution(world, ago(400))
+    services.open_case(world.person_b1, on=ago(3), actor=None)
+    services.open_external_case(  # a party-side case: in scope by its cell only
+        cell=world.cell_b1,
+        organisation="doan",
+        full_name="Vi Thị Thu",
+        birth_date=datetime.date(1996, 3, 1),
+        on=ago(20),
+        actor=None,
+    )
+    for persona, user in world.users.items():
+        for action in ("pipeline.view", "pipeline.party", None):
+            plain = set(Case.objects.restrict(user, action).values_list("pk", flat=True))
+            probed = Case.objects.restrict(user, action, probe=True)
+            assert set(probed.values_list("pk", flat=True)) == plain, (persona, action)
+    sql = str(Case.objects.restrict(world.users["commune_a"], "pipeline.view", probe=True).query)
+    if connection.vendor == "postgresql":
+        assert '"branch_id" IN (SELECT id FROM orgs_unit WHERE path LIKE' in sql
+        assert "ANY(ARRAY" not in sql
+
+
 def test_expired_certificate_is_flagged(world, login):
     case = admitted_to_cell_resolution(world, ago(2100))
     page = login(world.users["party_a"]).get(url("case_detail", pk=case.pk)).content.decode()
