@@ -72,3 +72,20 @@ def shot():
         return path
 
     return _shot
+
+
+@pytest.fixture
+def log_in(live_server):
+    """``log_in(page, "tinh")`` signs the persona in on the live server (password
+    of uutu.core.testing) and waits for the home page."""
+    from uutu.core.testing import PASSWORD
+
+    def _log_in(page, username):
+        base = live_server.url
+        page.goto(f"{base}/tai-khoan/dang-nhap/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{base}/")
+
+    return _log_in

@@ -7,23 +7,19 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from uutu.core.testing import PASSWORD, build_world
+from uutu.core.testing import build_world
 from uutu.emulation import selection
 from uutu.orgs.forms import unit_label
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_province_cadre_types_a_commune_name(live_server, desktop, shot, monkeypatch):
+def test_province_cadre_types_a_commune_name(live_server, desktop, shot, log_in, monkeypatch):
     monkeypatch.setattr(selection, "DROPDOWN_MAX", 3)  # the test world is small
     world = build_world()
     base = live_server.url
     page = desktop
-    page.goto(f"{base}/tai-khoan/dang-nhap/")
-    page.fill("input[name=username]", "tinh")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in(page, "tinh")
 
     page.goto(base + reverse("reports:dashboard"))
     picker = page.locator("#id_unit")

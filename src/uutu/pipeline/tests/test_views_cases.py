@@ -372,6 +372,11 @@ def test_branch_heads_without_per_row_queries(world, login, django_assert_max_nu
     with django_assert_max_num_queries(10):
         response = client.get(url("branch_heads"))
     assert response.content.decode().count("chưa có hồ sơ") == 4
+    # in the list's order: commune, chi hội, name (sorted in Python, see _in_list_order)
+    assert [(p.branch.name, p.full_name) for p in response.context["rows"]] == [
+        ("Chi hội Thôn Đông", "Nguyễn Thị Hoa"),
+        *((f"Chi hội Xóm {i}", f"Hoàng Thị Chi Hội {i}") for i in range(5)),
+    ]
 
 
 def test_bulk_introduce_reports_refusals(world, login):
