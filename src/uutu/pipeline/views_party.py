@@ -232,7 +232,10 @@ def party_candidates(request):
     cases = cases.select_related("party_unit", "branch").order_by(
         "party_unit__name", F("due_on").asc(nulls_last=True), "full_name", "id"
     )
-    page = Paginator(IdsFirst(cases), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(IdsFirst(cases), settings.PAGE_SIZE)
+    if not any(data.get(k) for k in ("cell", "organisation", "overdue")):
+        paginator.count = sum(org_totals.values())  # the same cases: counted already
+    page = paginator.get_page(request.GET.get("page"))
     for case in page.object_list:
         _annotate_row(user, case, today, rules)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page"])

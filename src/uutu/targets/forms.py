@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
+from uutu.orgs.forms import ScopedUnitField
 
 from .indicators import BY_CODE, CHOICES, INDICATORS, MANUAL_CHOICES
 from .models import Period
@@ -16,13 +17,12 @@ FLAG_CHOICES = [("", _("Chưa nhập")), ("1", _("Có")), ("0", _("Không"))]
 class PickerForm(BootstrapMixin, forms.Form):
     """Unit and period picker of the quota list."""
 
-    unit = forms.ModelChoiceField(label=_("Đơn vị"), queryset=None, required=False)
+    unit = ScopedUnitField(label=_("Đơn vị"), required=False, empty_label=_("— Đơn vị của tôi —"))
     period = forms.ModelChoiceField(label=_("Kỳ"), queryset=Period.objects.all(), required=False)
 
     def __init__(self, *args, unit_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = unit_queryset
-        self.fields["unit"].empty_label = None
+        self.fields["unit"].offer(unit_queryset, "targets")
         self.fields["period"].empty_label = None
 
 

@@ -18,6 +18,7 @@ from uutu.accounts.roles import TARGETS_PERIODS, TARGETS_VIEW, grants
 from uutu.core.forms import apply_errors, process_form
 from uutu.orgs.models import Tree, Unit
 from uutu.orgs.services import tree_as_of
+from uutu.orgs.views import picker_units
 
 from . import excel, services
 from .forms import (
@@ -36,7 +37,6 @@ from .progress import figures, period_for_year, progress
 
 VIEW = TARGETS_VIEW
 HIDDEN_LEVELS = ("hoi_central", "hoi_group")
-BRANCH_LEVELS = ("hoi_branch",)
 
 
 # --- scope ---------------------------------------------------------------------------
@@ -60,6 +60,12 @@ def may_view(user, unit) -> bool:
     if permissions.can(user, VIEW, unit):
         return True
     return any(unit.path.startswith(p) for p in _view_paths(user))
+
+
+def picker_choice(user):
+    """The active units of the quota list's unit picker (orgs.views.PICKER_PURPOSES
+    "targets", registered by targets.apps)."""
+    return viewable_units(user).filter(is_active=True)
 
 
 def viewable_units(user):
@@ -149,10 +155,9 @@ def quota_list(request):
     user = request.user
     if not permissions.has_any(user, VIEW):
         raise PermissionDenied
-    units = viewable_units(user)
-    if units.filter(level__code__in=BRANCH_LEVELS).count() > 300:
-        units = units.exclude(level__code__in=BRANCH_LEVELS)
-    units = units.filter(is_active=True).order_by("path")
+    # A dropdown for a small scope, the unit picker beyond (the country's 7,000
+    # units, rendered twice, were most of the page's 200 ms).
+    units = picker_units(user, "targets").order_by("path")
     form = PickerForm(request.GET or None, unit_queryset=units)
     data = form.cleaned_data if form.is_valid() else {}
     unit = data.get("unit") or _default_unit(user, units)

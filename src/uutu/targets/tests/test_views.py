@@ -79,6 +79,30 @@ def test_quota_list_colours_by_status(world, login):
     assert "Hội LHPN Xã An Bình · Năm" in client.get(reverse("targets:quota_list")).content.decode()
 
 
+def test_a_large_scope_picks_the_quota_unit_by_typing(world, login, monkeypatch):
+    from uutu.core.testing import assert_unit_picker
+    from uutu.orgs import forms as org_forms
+    from uutu.orgs.forms import unit_label
+
+    monkeypatch.setattr(org_forms, "DROPDOWN_MAX", 2)
+    w, period = world, Period.year(datetime.date.today().year)
+    S.set_quota(w.commune_b, period, "introduced", 7, w.users["province"])
+    client = login(w.users["province"])
+    page = client.get(reverse("targets:quota_list")).content.decode()
+    assert_unit_picker(page, "unit", "targets")
+    assert f'value="{unit_label(w.province)}"' in page  # her own unit, by default
+    response = client.get(
+        reverse("targets:quota_list"), {"unit": unit_label(w.commune_b), "period": period.pk}
+    )
+    assert response.context["unit"] == w.commune_b
+    assert "Hội LHPN Xã Bình Minh · Năm" in response.content.decode()
+    # the party committee's picker offers the Hội counterparts of her units
+    found = login(w.users["party_a"]).get(
+        reverse("orgs:unit_search"), {"for": "targets", "unit": "an binh"}
+    )
+    assert unit_label(w.commune_a) in found.content.decode()
+
+
 def test_party_committee_sees_the_commune_quotas(world, login):
     w, period = world, period_2024()
     S.set_quota(w.commune_a, period, "introduced", 10, w.users["province"])
