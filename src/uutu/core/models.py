@@ -3,9 +3,29 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import ScopedQuerySet
+
+
+class QuickDisplay:
+    """``get_<field>_display()`` without Django's rebuilding of the field's choices
+    on every call: Django's version hashes every label of the field, and hashing a
+    lazy label translates it, so a case list page of 50 rows ran 1,300 translations
+    and a third of its Python time there. Here each field's choices become a dict
+    once, and only the label asked for is translated (in the active language)."""
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        labels = field.__dict__.get("_quick_labels")
+        if labels is None:
+            labels = field._quick_labels = dict(field.flatchoices)
+        try:
+            label = labels.get(value, value)
+        except TypeError:  # an unhashable value: Django's own way
+            return super()._get_FIELD_display(field)
+        return force_str(label, strings_only=True)
 
 
 def _display(value):

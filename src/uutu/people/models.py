@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.fields import PathField
+from uutu.core.models import QuickDisplay
 from uutu.core.scoping import ScopedQuerySet
 from uutu.core.text import fold, name_fields
 
@@ -86,7 +87,7 @@ class Party(models.TextChoices):
     LEFT = "left", _("Đã ra khỏi Đảng")
 
 
-class Person(models.Model):
+class Person(QuickDisplay, models.Model):
     """A woman member of the Hội (hội viên), in her current chi hội.
 
     ``search_name`` (the name without diacritics) and ``sort_key`` (digits that

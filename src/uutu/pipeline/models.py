@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.fields import PathField
+from uutu.core.models import QuickDisplay
 from uutu.core.scoping import ScopedQuerySet
 from uutu.core.text import fold
 from uutu.people.reference import EDUCATION_CHOICES, ETHNICITY_CHOICES
@@ -135,7 +136,7 @@ class CaseQuerySet(ScopedQuerySet):
         return self.filter(status=Status.OPEN)
 
 
-class Case(models.Model):
+class Case(QuickDisplay, models.Model):
     """One candidate's path to the Party (hồ sơ phát triển đảng viên).
 
     For a Hội member ``person`` is set and ``branch`` follows her current chi hội.
@@ -299,7 +300,7 @@ class Case(models.Model):
         return STEP_ORDER[self.step] >= STEP_ORDER[step]
 
 
-class CaseEvent(models.Model):
+class CaseEvent(QuickDisplay, models.Model):
     """One dated step or exit of a case: what happened, on which date, under which
     document number, by whom, and in which unit. The unit is kept as it was, so
     the event stays counted for that unit after a move or a merge."""
