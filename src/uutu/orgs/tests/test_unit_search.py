@@ -9,18 +9,11 @@ import pytest
 from django.urls import reverse
 
 from uutu.accounts import permissions
+from uutu.core import permission_matrix
 from uutu.orgs.forms import search_units, unit_label
 from uutu.orgs.views import PICKER_PURPOSES, picker_units
 
-PERSONAS = (
-    "province",
-    "commune_a",
-    "commune_b",
-    "branch_head",
-    "party_a",
-    "cell_secretary",
-    "admin",
-)
+PERSONAS = [p for p in permission_matrix.PERSONAS if p != "anonymous"]  # logged in
 
 
 def _offered(response) -> list[str]:
