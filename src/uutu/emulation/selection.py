@@ -6,13 +6,18 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from uutu.accounts import permissions
 from uutu.accounts.roles import grants
 from uutu.core.scoping import get_scoped_or_404
-from uutu.orgs.forms import DROPDOWN_MAX, UnitPickerField, UnitPickerInput, unit_label
+from uutu.orgs.forms import (
+    DROPDOWN_MAX,
+    UnitPickerField,
+    UnitPickerInput,
+    picker_search_url,
+    unit_label,
+)
 from uutu.orgs.models import Unit
 
 # A scope of more units than DROPDOWN_MAX gets the search-as-you-type picker.
@@ -93,7 +98,7 @@ def unit_selector(
                 "class": "form-control",
                 "placeholder": _("Gõ tên xã, phường, tỉnh hoặc chi hội"),
             },
-            search_url=f"{reverse('orgs:unit_search')}?for={purpose}",
+            search_url=picker_search_url(purpose),
         )
         return {"unit_picker": widget.render("unit", unit_label(current) if current else "")}
     rows = list(qs.order_by("tree", "path").values("pk", "name", "depth"))

@@ -406,6 +406,12 @@ def unit_label(unit) -> str:
 _LABEL_RE = re.compile(r"^(?P<name>.+?) \((?P<parent>[^()]+)\)$")
 
 
+def picker_search_url(purpose: str) -> str:
+    """The address a unit picker asks for suggestions: ``orgs:unit_search`` for one
+    of ``orgs.views.PICKER_PURPOSES``, which decides the units it offers."""
+    return f"{reverse('orgs:unit_search')}?for={purpose}"
+
+
 class UnitPickerInput(forms.TextInput):
     """A text field that offers matching units as you type (htmx fills a
     ``<datalist>`` from ``search_url``). Without JavaScript it is a plain text
@@ -517,7 +523,7 @@ class ScopedUnitField(UnitPickerField):
             self.dropdown = False
             self.widget = UnitPickerInput(
                 attrs={**attrs, "class": "form-control", "placeholder": self.placeholder},
-                search_url=f"{reverse('orgs:unit_search')}?for={purpose}",
+                search_url=picker_search_url(purpose),
             )
 
     def prepare_value(self, value):

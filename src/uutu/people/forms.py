@@ -4,11 +4,10 @@ again by the service functions, whose errors are put back on the form."""
 import datetime
 
 from django import forms
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin, DateInput, quick_selects
-from uutu.orgs.forms import ScopedUnitField, UnitPickerField
+from uutu.orgs.forms import ScopedUnitField, UnitPickerField, picker_search_url
 
 from .models import Party, Person, PositionKind
 from .reference import AGE_BANDS, ETHNICITY_CHOICES
@@ -159,7 +158,7 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         unit = self.fields["unit"]
         unit.queryset = unit_queryset
-        unit.widget.search_url = reverse("orgs:unit_search") + "?for=people"
+        unit.widget.search_url = picker_search_url("people")
         unit.widget.attrs["placeholder"] = _("Tất cả đơn vị")
         quick_selects(self)
         for field in self.fields.values():

@@ -4,11 +4,10 @@ rule is checked again by the services, whose errors are put back on the form."""
 import datetime
 
 from django import forms
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from uutu.core.forms import BootstrapMixin
-from uutu.orgs.forms import UnitPickerField
+from uutu.orgs.forms import UnitPickerField, picker_search_url
 
 from .models import Organisation, Status, Step
 
@@ -32,7 +31,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 def _picker(field, queryset):
     """Set up a unit filter: search as you type among ``queryset`` (the user's scope)."""
     field.queryset = queryset
-    field.widget.search_url = reverse("orgs:unit_search") + "?for=cases"
+    field.widget.search_url = picker_search_url("cases")
     field.widget.attrs["placeholder"] = _("Toàn bộ phạm vi")
 
 
