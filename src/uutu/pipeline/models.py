@@ -264,6 +264,14 @@ class Case(QuickDisplay, models.Model):
                 condition=Q(status="open"),
                 name="case_open_due",
             ),
+            # The candidates page's totals by organisation: the country's 256,000
+            # open or paused candidates of the cells, counted from the index alone
+            # (from the table: 750,000 buffers, 345 ms).
+            models.Index(
+                fields=["party_unit", "organisation"],
+                condition=Q(status__in=["open", "paused"], party_unit__isnull=False),
+                name="case_cell_candidates",
+            ),
         ]
 
     def __str__(self):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from uutu.accounts import permissions
+from uutu.accounts.permissions import ALL, scope_prefixes
 from uutu.core.forms import process_form
 from uutu.core.pagination import IdsFirst
 from uutu.core.scoping import get_scoped_or_404
@@ -125,12 +126,20 @@ def candidate_cells(user):
     """The party cells of the candidates page and of its cell filter: the active
     cells of the user's scope, and any cell holding a case she may see (a Hội cadre
     sees the cells her members were introduced to)."""
-    # The cases' party units, not joined to their level: the outer filter keeps the
-    # cells (the join made each of a province's 44,000 cases look up its unit).
-    party_units = Case.objects.restrict(user, VIEW).values("party_unit_id")
-    return Unit.objects.filter(tree=Tree.DANG, level__code=CELL_LEVEL).filter(
-        Q(pk__in=_cells(user, VIEW).values("pk")) | Q(pk__in=party_units)
-    )
+    cells = Unit.objects.filter(tree=Tree.DANG, level__code=CELL_LEVEL)
+    seen = Case.objects.restrict(user, VIEW)
+    if scope_prefixes(user, VIEW) is ALL:
+        # Every case is hers: each cell probes its own (listing the party units of
+        # the country's million cases, to hash them, took 65 ms a query).
+        held = Exists(seen.filter(party_unit=OuterRef("pk")))
+        return PICKER_PURPOSES["view_cells"].scope(user) | cells.filter(held)
+    # One list of ids, the cells of her scope and the party units of her cases (a
+    # province's 44,000, not joined to their level: the outer filter keeps the
+    # cells), that PostgreSQL looks up by id. As two conditions ORed on the cells,
+    # it read all 100,000 of the country's cells for a cell secretary (20 ms a
+    # query), or walked them in name order for her one cell (75 ms).
+    ids = PICKER_PURPOSES["view_cells"].scope(user).values("pk").union(seen.values("party_unit_id"))
+    return cells.filter(pk__in=ids)
 
 
 def _cell_summaries(cases, cells) -> list:
@@ -219,7 +228,7 @@ def party_candidates(request):
     org_totals = dict(
         cases.order_by()
         .values("organisation")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not COUNT(id): index case_cell_candidates alone
         .values_list("organisation", "n")
     )
 

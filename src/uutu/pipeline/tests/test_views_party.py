@@ -590,6 +590,40 @@ def test_many_cells_are_chosen_by_typing_and_a_hoi_cadre_finds_her_members_cells
     assert response.context["page"].paginator.count == 1  # the filter is ignored, not widened
 
 
+def test_the_candidates_cells_are_the_scopes_active_cells_and_those_of_her_cases(world):
+    """candidate_cells against its definition, cell by cell, for every persona
+    (the sysadmin's whole-country form differs from the scoped one): the active
+    cells she may see, and any cell, even one dissolved, holding a case she sees,
+    whatever its status."""
+    from uutu.accounts import permissions
+    from uutu.orgs.models import Unit
+    from uutu.pipeline.views_party import candidate_cells
+
+    party_case(world)  # a member of chi hội Thôn Đông, introduced to chi bộ Thôn Đông
+    external(world, "Đinh Thị Sen", cell=world.cell_b1)
+    kept, empty = _cells_under(world, 2)
+    withdrawn = external(world, "Hoàng Thị Ngọc", cell=kept)
+    services.exit_case(
+        withdrawn, status=Status.WITHDRAWN, reason="Chuyển nơi cư trú", on=ago(2), actor=None
+    )
+    for cell in (kept, empty):
+        org_services.dissolve_unit(cell, on=ago(1), actor=None)
+    cells = list(Unit.objects.filter(tree="dang", level__code="dang_cell"))
+    assert len(cells) == 4
+    for persona, user in world.users.items():
+        cases = Case.objects.restrict(user, "pipeline.view")
+        expected = {
+            c.pk
+            for c in cells
+            if c.is_active
+            and permissions.can(user, "pipeline.view", c)
+            or cases.filter(party_unit=c).exists()
+        }
+        assert set(candidate_cells(user).values_list("pk", flat=True)) == expected, persona
+        if persona == "admin":
+            assert kept.pk in expected and empty.pk not in expected
+
+
 def test_the_class_list_counts_each_page_class_enrolments_newest_first(
     world, login, django_assert_max_num_queries
 ):
