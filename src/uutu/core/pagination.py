@@ -142,14 +142,17 @@ class IdsFirst(Sequence):
     260 ms; the ids first, then 50 rows: a few ms. ``count()`` is the queryset's.
 
     ``fetch`` (default: ``queryset``) reads the page's rows: a queryset with
-    per-row aggregates (a class's enrolments) computes them for the page only."""
+    per-row aggregates (a class's enrolments) computes them for the page only.
+    ``counted`` (default: ``queryset``) is counted instead: the same rows without a
+    join that only the order needs."""
 
-    def __init__(self, queryset, fetch=None):
+    def __init__(self, queryset, fetch=None, counted=None):
         self.queryset = queryset
         self.fetch = queryset if fetch is None else fetch
+        self.counted = queryset if counted is None else counted
 
     def count(self) -> int:
-        return self.queryset.count()
+        return self.counted.count()
 
     def __len__(self) -> int:
         return self.count()
@@ -159,3 +162,53 @@ class IdsFirst(Sequence):
             ids = list(self.queryset.select_related(None).values_list("pk", flat=True)[index])
             return OrderedRows(self.fetch.order_by(), ids)[:]
         return self[index : index + 1][0]
+
+
+class Chained(Sequence):
+    """Lists one after the other, as one list for a ``Paginator``: the rows of
+    ``parts[0]`` in its order, then those of ``parts[1]``… A page reads from the
+    parts it covers; a part's count is read only when a page starts beyond it (and
+    for the paginator's total).
+
+    For an order the database can walk only part by part: the bulk page lists cases
+    by their chi hội's path, the external candidates (no chi hội) last. As one
+    query, a LEFT JOIN to the chi hội, PostgreSQL sorted all the country's 364,000
+    open cases (280 ms); with the chi hội joined, it walks the units in path order
+    and stops after a page (0.4 ms), and the few external cases come after."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+        self._counts: dict[int, int] = {}
+
+    def _count(self, i: int) -> int:
+        if i not in self._counts:
+            self._counts[i] = self.parts[i].count()
+        return self._counts[i]
+
+    def count(self) -> int:
+        return sum(self._count(i) for i in range(len(self.parts)))
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        if index.step not in (None, 1) or (index.start or 0) < 0 or (index.stop or 0) < 0:
+            raise ValueError("Chained takes plain slices from the start")
+        start = index.start or 0
+        stop = len(self) if index.stop is None else index.stop
+        rows = []
+        offset = 0  # where part i starts in the whole list
+        for i, part in enumerate(self.parts):
+            first, last = max(start - offset, 0), stop - offset
+            if last <= first:
+                break
+            got = list(part[first:last])
+            rows += got
+            if len(got) == last - first:
+                break  # this part filled the rest of the page
+            if got or first == 0:
+                self._counts.setdefault(i, first + len(got))  # it ended in the page
+            offset += self._count(i)
+        return rows

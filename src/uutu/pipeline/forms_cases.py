@@ -183,9 +183,6 @@ class BulkFilterForm(BootstrapMixin, forms.Form):
         _picker(self.fields["unit"], unit_queryset)
 
 
-BULK_CLASSES = 100
-
-
 class BulkForm(BootstrapMixin, forms.Form):
     INTRODUCE, ENROL = "introduce", "enrol"
     action = forms.ChoiceField(
@@ -210,15 +207,15 @@ class BulkForm(BootstrapMixin, forms.Form):
     )
     doc_no = forms.CharField(label=_("Số văn bản"), required=False, max_length=100)
 
-    def __init__(self, *args, class_queryset, **kwargs):
+    def __init__(self, *args, class_queryset, offered, **kwargs):
         super().__init__(*args, **kwargs)
         klass = self.fields["klass"]
         klass.queryset = class_queryset  # any class of her scope is accepted…
-        # …and the newest BULK_CLASSES are offered: the country has 170,000 classes,
-        # whose dropdown took 7 s to render (older ones: from the class's own page).
-        newest = class_queryset.order_by("-start", "-id")[:BULK_CLASSES]
+        # …and ``offered`` (newest_classes) are listed: the country has 170,000
+        # classes, whose dropdown took 7 s to render (older ones: from the class's
+        # own page).
         klass.widget.choices = [("", klass.empty_label)] + [
-            (c.pk, klass.label_from_instance(c)) for c in newest
+            (c.pk, klass.label_from_instance(c)) for c in offered
         ]
 
     def clean(self):

@@ -441,6 +441,9 @@ class AwarenessClass(models.Model):
         verbose_name = _("lớp bồi dưỡng nhận thức về Đảng")
         verbose_name_plural = _("lớp bồi dưỡng nhận thức về Đảng")
         ordering = ["-start", "-id"]
+        # The newest classes first (the class list, the bulk page's 100 newest):
+        # without it the country's 170,000 classes were sorted each time (100 ms).
+        indexes = [models.Index(fields=["-start", "-id"], name="class_newest")]
 
     def __str__(self):
         return f"{self.title} ({self.start:%d/%m/%Y})"

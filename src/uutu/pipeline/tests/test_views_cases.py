@@ -3,10 +3,11 @@
 import datetime
 
 import pytest
+from django.core.paginator import Paginator
 from django.urls import reverse
 
 from uutu.people import services as people_services
-from uutu.pipeline import services
+from uutu.pipeline import services, views_cases
 from uutu.pipeline.models import Case, CaseEvent, Status, Step
 from uutu.pipeline.tests.permission_cases_hoi import introduced_case
 
@@ -410,9 +411,7 @@ def test_bulk_introduce_reports_refusals(world, login):
 
 
 def test_bulk_enrol_only_in_classes_in_scope_offering_the_newest(world, login, monkeypatch):
-    from uutu.pipeline import forms_cases
-
-    monkeypatch.setattr(forms_cases, "BULK_CLASSES", 1)  # the newest class is offered
+    monkeypatch.setattr(views_cases, "BULK_CLASSES", 1)  # the newest class is offered
     case = introduced_case(world)
     older = services.create_class(
         organiser=world.party_a, title="Lớp khóa 1", start=ago(30), end=ago(28), actor=None
@@ -433,6 +432,11 @@ def test_bulk_enrol_only_in_classes_in_scope_offering_the_newest(world, login, m
     response = client.post(url("bulk"), {"action": "enrol", "case": [case.pk], "klass": older.pk})
     assert "đã thực hiện" in response.content.decode()
     assert case.enrolments.get().klass == older
+    client.logout()
+    # the whole country's newest class, for the system administrator
+    client = login(world.users["admin"])
+    page = client.get(url("bulk")).content.decode()
+    assert "Lớp xã B" in page and "Lớp khóa 2" not in page
 
 
 def test_bulk_lists_the_cases_of_the_chosen_unit(world, login):
@@ -449,6 +453,29 @@ def test_bulk_lists_the_cases_of_the_chosen_unit(world, login):
     assert listed({"unit": "Chi hội Thôn Đông"}) == [mine.pk]
     response = client.get(url("bulk"), {"unit": "Chi hội Thôn Bắc"})  # commune B's
     assert "Không tìm thấy đơn vị" in response.content.decode()
+
+
+def test_bulk_lists_by_chi_hoi_then_the_external_candidates_across_pages(world, login, monkeypatch):
+    from uutu.pipeline.tests.test_views_party import external
+
+    monkeypatch.setattr(views_cases, "Paginator", lambda rows, per_page: Paginator(rows, 2))
+    cultivated(world.person_a1)
+    for name, branch in (("Phạm Thị Thu", world.branch_a2), ("Âu Thị Vân", world.branch_a1)):
+        services.open_case(new_member(world, name, branch=branch), on=ago(5), actor=None)
+    external(world, "Đinh Thị Sen")
+    external(world, "Bùi Thị Lan", org="ccb")
+    client = login(world.users["admin"])
+    listed = []
+    for number in (1, 2, 3):
+        page = client.get(url("bulk"), {"page": number}).context["page"]
+        assert page.paginator.count == 5
+        listed += [c.pk for c in page.object_list]
+    cases = list(Case.objects.filter(status=Status.OPEN).select_related("branch"))
+    expected = sorted(
+        (c for c in cases if c.branch), key=lambda c: (c.branch.path, c.full_name, c.pk)
+    ) + sorted((c for c in cases if not c.branch), key=lambda c: (c.full_name, c.pk))
+    assert listed == [c.pk for c in expected]
+    assert [c.branch for c in expected[-2:]] == [None, None]
 
 
 def admitted_to_cell_resolution(w, start):
