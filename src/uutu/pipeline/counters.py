@@ -496,6 +496,20 @@ def cached(kind: str, units, parts, compute, *, token: str | None = None):
     return value
 
 
+def scope_cached(kind: str, user, action: str, parts, compute):
+    """``compute()`` for what ``user`` sees for ``action`` (a count over her whole
+    scope), kept under the token of her roles' units (:func:`cached`): every write
+    of a row in her scope replaces the token of that row's province, so the value
+    read is always the current one (:func:`connect_signals`)."""
+    from uutu.accounts import permissions
+    from uutu.accounts.roles import grants
+
+    prefixes = permissions.scope_prefixes(user, action)
+    scope = "*" if prefixes is permissions.ALL else "|".join(prefixes)
+    units = [a.unit for a in permissions.all_assignments(user) if grants(a.role, action)]
+    return cached(kind, units, (action, scope, *parts), compute)
+
+
 def _write_heads(person_ids=None) -> int:
     from .models import BranchHeadFact
 

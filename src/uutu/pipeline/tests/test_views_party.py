@@ -624,6 +624,46 @@ def test_the_candidates_cells_are_the_scopes_active_cells_and_those_of_her_cases
             assert kept.pk in expected and empty.pk not in expected
 
 
+@pytest.mark.parametrize("persona", ["party_a", "admin", "commune_a"])
+def test_the_kept_counts_follow_every_change_of_a_case_or_a_cell(world, login, persona):
+    """The cells' count and the totals by organisation are kept in the cache
+    (counters.scope_cached); each change below must show on the next view."""
+    client = login(world.users[persona])
+
+    def seen(**params):
+        context = client.get(url("party_candidates"), params).context
+        totals = {org: n for org, _label, n in context["org_totals"]}
+        return context["cell_page"].paginator.count, totals
+
+    hoi_case = party_case(world)  # a member of chi hội Thôn Đông, introduced to chi bộ Thôn Đông
+    cells, totals = seen()
+    assert totals == {"hoi": 1} and seen() == (cells, totals)  # read again: the same
+    other = external(world, "Đinh Thị Sen", org="ccb")
+    if persona == "commune_a":  # the Party's own candidates are not the Hội cadre's
+        assert seen() == (cells, {"hoi": 1})
+        second = services.open_case(world.person_a2, on=ago(30), actor=None)
+        services.start_cultivation(second, on=ago(20), actor=None)
+        services.introduce(second, cell=world.cell_a1, on=ago(10), actor=None)
+        assert seen() == (cells, {"hoi": 2})
+        services.exit_case(
+            second, status=Status.WITHDRAWN, reason="Chuyển đi", on=ago(1), actor=None
+        )
+        assert seen() == (cells, {"hoi": 1})
+    else:
+        assert seen() == (cells, {"hoi": 1, "ccb": 1})
+        services.exit_case(
+            other, status=Status.WITHDRAWN, reason="Chuyển đi", on=ago(1), actor=None
+        )
+        assert seen() == (cells, {"hoi": 1})
+        _cells_under(world, 1)  # a new cell of commune A's party committee
+        cells += 1
+        assert seen() == (cells, {"hoi": 1})
+    services.exit_case(hoi_case, status=Status.PAUSED, reason="Sinh con", on=ago(1), actor=None)
+    assert seen() == (cells, {"hoi": 1})  # the default list keeps the paused ones
+    assert seen(status="open") == (cells, {})
+    assert seen(status="paused") == (cells, {"hoi": 1})
+
+
 def test_the_class_list_counts_each_page_class_enrolments_newest_first(
     world, login, django_assert_max_num_queries
 ):
