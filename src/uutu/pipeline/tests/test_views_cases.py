@@ -340,6 +340,18 @@ def test_a_head_who_moved_away_is_listed_only_where_her_chi_hoi_and_she_both_are
         assert response.context["total"] == listed
 
 
+def test_the_head_of_two_chi_hoi_is_listed_once(world, login):
+    """She moved to another chi hội of the commune and heads it, her first position
+    not yet ended: both are current, she is one head."""
+    moved = people_services.move_person(world.person_a1, to_branch=world.branch_a2, on=ago(20))
+    people_services.start_position(
+        moved, kind="branch_head", unit=world.branch_a2, start=ago(10), actor=None
+    )
+    response = login(world.users["commune_a"]).get(url("branch_heads"))
+    assert [p.full_name for p in response.context["rows"]] == ["Nguyễn Thị Hoa"]
+    assert response.context["total"] == 1
+
+
 def test_the_whole_country_chooses_a_unit_before_the_branch_heads_are_listed(world, login):
     client = login(world.users["admin"])
     response = client.get(url("branch_heads"))
