@@ -46,6 +46,11 @@ QUERIES = [
     "thi xyzq",
     "ngoc tram vu",
     "thi thi tuyet",
+    # the pair index: two rare words ("tuyet tran"), three ("le hong nhung"), two
+    # that share a name word ("tran trang": Trang alone holds both)
+    "tuyet tran",
+    "le hong nhung",
+    "tran trang",
 ]
 
 
@@ -242,3 +247,41 @@ def test_a_national_search_takes_any_matches(world, login, monkeypatch, costs):
         shown = list(Person.objects.filter(pk__in=ids))
         assert all("tuyet" in p.search_name for p in shown)
         assert [p.pk for p in sorted(shown, key=lambda p: (p.sort_key, p.pk))] == ids
+
+
+@postgres_only
+def test_the_pairs_of_name_words_are_those_of_the_index_function(world):
+    """``people_name_pairs`` gives each pair of distinct words once, in byte order,
+    without "thi"; a repeated word makes no pair with itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT people_name_pairs(%s), people_name_pairs(%s), people_name_pairs(%s)",
+            ["hoang thi thu trang", "tuyet thi tuyet", "lan"],
+        )
+        pairs = cursor.fetchone()
+    assert [sorted(p) for p in pairs] == [
+        ["hoang thu", "hoang trang", "thu trang"],
+        [],
+        [],
+    ]
+
+
+@postgres_only
+def test_rare_words_are_looked_up_in_pairs(world):
+    """ "le thi hong nhung": the rarest of "le", "hong", "nhung" is paired with each
+    of the others, none is looked up alone, and "thi" is checked on the row. Two
+    words sharing a name word are looked up alone. The matches are LIKE's."""
+    _add(world, NAMES + OTHERS + ["Lê Thị Hồng", "Lê Thị Nhung", "Phạm Hồng Nhung"])
+    _analyze()
+    plan = namewords.plan(["le", "thi", "hong", "nhung"], costs=SCANS_DEAR)
+    assert plan.way == namewords.Way.WORDS and plan.checks == ["thi"]
+    assert plan.paired == {"le", "hong", "nhung"} and len(plan.pairs) == 2
+    first, second = ({w for token in tokens for w in token.split(" ")} for tokens in plan.pairs)
+    assert len(first & second) == 1  # the rarest word, in both
+    found = Person.objects.filter(plan.condition())
+    sql = str(found.query)
+    assert sql.count("people_name_pairs(") == 2 and "string_to_array" not in sql
+    assert {p.pk for p in found} == _like("le thi hong nhung") != set()
+    overlap = namewords.plan(["tran", "trang"], costs=SCANS_DEAR)
+    assert overlap.way == namewords.Way.WORDS and overlap.pairs == ()
+    assert {p.pk for p in Person.objects.filter(overlap.condition())} == _like("tran trang")
