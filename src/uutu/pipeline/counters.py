@@ -496,6 +496,15 @@ def cached(kind: str, units, parts, compute, *, token: str | None = None):
     return value
 
 
+def scope_key(user, action: str) -> str:
+    """``user``'s scope for ``action`` as a part of a cache key: her path prefixes,
+    or "*" for the whole country."""
+    from uutu.accounts import permissions
+
+    prefixes = permissions.scope_prefixes(user, action)
+    return "*" if prefixes is permissions.ALL else "|".join(prefixes)
+
+
 def scope_cached(kind: str, user, action: str, parts, compute):
     """``compute()`` for what ``user`` sees for ``action`` (a count over her whole
     scope), kept under the token of her roles' units (:func:`cached`): every write
@@ -504,10 +513,8 @@ def scope_cached(kind: str, user, action: str, parts, compute):
     from uutu.accounts import permissions
     from uutu.accounts.roles import grants
 
-    prefixes = permissions.scope_prefixes(user, action)
-    scope = "*" if prefixes is permissions.ALL else "|".join(prefixes)
     units = [a.unit for a in permissions.all_assignments(user) if grants(a.role, action)]
-    return cached(kind, units, (action, scope, *parts), compute)
+    return cached(kind, units, (action, scope_key(user, action), *parts), compute)
 
 
 def _write_heads(person_ids=None) -> int:

@@ -215,12 +215,10 @@ def _overdue(user, unit, today, token=None):
     """How many of the unit's open cases she may see are past their deadline, and
     the first few: kept in the cache under the province's token (every case save
     replaces it), her scope for cases and today's date."""
-    prefixes = permissions.scope_prefixes(user, PIPELINE_VIEW)
-    scope = "*" if prefixes is permissions.ALL else "|".join(prefixes)
     return counters.cached(
         "overdue",
         [unit],
-        (today, scope),
+        (today, counters.scope_key(user, PIPELINE_VIEW)),
         lambda: _count_overdue(user, unit, today),
         token=token,
     )
