@@ -447,9 +447,7 @@ def _pairs(keys: dict[str, list[str]], share: dict[str, float]):
     in a name holding "thuy" alone, which has no pair "thuy thuy"), or when the
     tokens would be too many (``MAX_PAIR_TOKENS``); it is then looked up alone."""
     pairable = [
-        typed
-        for typed, words in keys.items()
-        if words and not any(word in UNPAIRED for word in words)
+        typed for typed, words in keys.items() if not any(word in UNPAIRED for word in words)
     ]
     pairable.sort(key=lambda typed: (share[typed], typed))
     pairs, paired, postings = [], set(), 0.0
