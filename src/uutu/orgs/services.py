@@ -418,15 +418,26 @@ def link_counterpart(hoi_unit: Unit, party_unit: Unit | None, *, actor=None) -> 
     )
 
 
+def _valid_on(on: datetime.date) -> Q:
+    return Q(Q(valid_from__isnull=True) | Q(valid_from__lte=on)) & Q(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=on)
+    )
+
+
+def children_as_of(unit: Unit, on: datetime.date) -> dict[int, str]:
+    """The units directly under ``unit`` on ``on``, with the names they had then:
+    ``{unit_id: name}``. One query through the versions' parent index (not the
+    whole tree, as :func:`tree_as_of` reads it)."""
+    rows = UnitVersion.objects.filter(_valid_on(on), parent_id=unit.pk).order_by()
+    return dict(rows.values_list("unit_id", "name"))
+
+
 def tree_as_of(on: datetime.date, root: Unit | None = None) -> dict[int, tuple[str, int | None]]:
     """The tree as it stood on ``on``: ``{unit_id: (name, parent_id)}``.
 
     With ``root``, only units that were under ``root`` on that date.
     """
-    rows = UnitVersion.objects.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=on),
-        Q(valid_to__isnull=True) | Q(valid_to__gt=on),
-    ).values_list("unit_id", "name", "parent_id")
+    rows = UnitVersion.objects.filter(_valid_on(on)).values_list("unit_id", "name", "parent_id")
     tree = {uid: (name, pid) for uid, name, pid in rows}
     if root is None:
         return tree

@@ -2,9 +2,12 @@
 
 Each figure is counted over the unit's subtree **as it stood on the period's end
 date**. When no reorganisation happened after that date the current materialized
-path is the tree of that date and one prefix filter is enough; otherwise the tree
-of that date is rebuilt from the unit versions and the events are filtered by the
-ids of the units that were under the unit then.
+path is the tree of that date and one prefix filter is enough. When the only
+reorganisations after it are creations and renamings, the current path is still
+that tree but for the units created since, which are left out by id (see
+:func:`scope_as_of`). Otherwise the tree of that date is rebuilt from the unit
+versions and the events are filtered by the ids of the units that were under the
+unit then.
 
 Every function runs a fixed number of queries however many units there are, and
 can split the counts by child unit (one row per child plus the total) for the
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, Exists, Min, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Substr
 
-from uutu.orgs.models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit
+from uutu.orgs.models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit, UnitVersion
 from uutu.orgs.services import tree_as_of
 from uutu.people.models import Party, PartyStatusPeriod, Position, PositionKind
 
@@ -55,10 +58,17 @@ class Scope:
     on: datetime.date
     ids: set[int] | None  # None: use the current path prefix
     child_of: dict[int, int]  # unit id → id of the child of ``unit`` it falls under
+    # On the current tree: units created after ``on``, which the prefix takes in but
+    # which did not exist on ``on`` (left out by id; none holds a counted event
+    # dated on or before ``on``).
+    later: frozenset[int] = frozenset()
 
     def filter(self, field: str) -> Q:
         if self.ids is None:
-            return Q(**{f"{field}__path__startswith": self.unit.path})
+            within = Q(**{f"{field}__path__startswith": self.unit.path})
+            if self.later:
+                within &= ~Q(**{f"{field}_id__in": self.later})
+            return within
         return Q(**{f"{field}_id__in": self.ids})
 
     @property
@@ -79,10 +89,39 @@ class Scope:
         return self.child_of.get(unit_id)
 
 
+# Reorganisations that change no unit's place in the tree: after a period's end they
+# leave its tree as the current one, but for the units created since.
+IN_PLACE = (OrgEvent.Kind.CREATE, OrgEvent.Kind.RENAME)
+
+
 def scope_as_of(unit: Unit, on: datetime.date) -> Scope:
-    """The subtree of ``unit`` as it stood on ``on`` (see the module docstring)."""
-    if not OrgEvent.objects.filter(date__gt=on).exists():
+    """The subtree of ``unit`` as it stood on ``on`` (see the module docstring).
+
+    The current tree serves when no reorganisation is dated after ``on``, or when
+    every one is a creation or a renaming: then the tree of ``on`` is the current
+    tree without the units created since, and those are left out by id. That holds
+    only while none of them holds a counted step dated on or before ``on`` (history
+    imported into a new chi hội, or a case moved to a new chi bộ): the counters of
+    the units above would include it. Then, as after a move or a merge, the tree of
+    ``on`` is rebuilt from the unit versions."""
+    after = OrgEvent.objects.filter(date__gt=on).order_by()
+    kinds = set(after.values_list("kind", flat=True).distinct())
+    if not kinds:
         return Scope(unit, on, None, {})
+    if kinds <= set(IN_PLACE):
+        # Created after ``on``: a version opened by a creation after ``on`` (a unit
+        # created without a date has a version open since always, as in
+        # ``tree_as_of``), each with whether it holds a counted step by ``on``.
+        early = FigureCount.objects.filter(unit_id=OuterRef("unit_id"), month__lte=on).exclude(n=0)
+        rows = list(
+            UnitVersion.objects.filter(
+                event__date__gt=on, event__kind=OrgEvent.Kind.CREATE, valid_from__gt=on
+            )
+            .annotate(early=Exists(early))
+            .values_list("unit_id", "early")
+        )
+        if not any(early for _uid, early in rows):
+            return Scope(unit, on, None, {}, frozenset(uid for uid, _early in rows))
     tree = tree_as_of(on, root=unit)
     child_of: dict[int, int] = {}
     for uid in tree:
@@ -221,7 +260,7 @@ def _branch_head_figures(unit, on, since, by_child: bool, scope: Scope) -> dict:
 
     heads = BranchHeadFact.objects.filter(Q(end__isnull=True) | Q(end__gte=on), start__lte=on)
     if scope.current:
-        heads = heads.filter(path__startswith=unit.path)
+        heads = heads.filter(path__startswith=unit.path).exclude(unit_id__in=scope.later)
     else:
         heads = heads.filter(unit_id__in=scope.ids)
     group = ["more_party", "is_party", "was_party", "cultivated"]

@@ -20,6 +20,7 @@ from uutu.core import audit
 from uutu.core import officialdoc as od
 from uutu.core.scoping import require_in_scope
 from uutu.orgs.models import Tree, Unit
+from uutu.orgs.services import children_as_of
 from uutu.targets import progress as P
 from uutu.targets.models import Period, Quota
 
@@ -178,9 +179,9 @@ def build_figures(unit: Unit, period: Period) -> dict:
         }
         for r in P.progress(unit, period, values=data["total"])
     ]
-    child_ids = set(data["children"]) | set(
-        Unit.objects.filter(parent=unit, is_active=True).values_list("pk", flat=True)
-    )
+    # The children as they stood on the period's end: a commune founded later is not
+    # one of a past period's rows, one dissolved since still is.
+    child_ids = set(data["children"]) | set(children_as_of(unit, period.end))
     units = list(Unit.objects.filter(pk__in=child_ids).values_list("pk", "name", "code"))
     names = {pk: name for pk, name, _code in units}
     order = {pk: (code, name) for pk, name, code in units}

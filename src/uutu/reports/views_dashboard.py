@@ -152,13 +152,15 @@ def _child_rows(ranked) -> list[SimpleNamespace]:
     return rows
 
 
-def monthly_chart(unit, period) -> dict:
+def monthly_chart(unit, period, scope: F.Scope | None = None) -> dict:
     """Introductions and admissions per month of the period: one GROUP BY on the
     event date truncated to the month. A Hội unit counts the Hội's events where
-    they happened (as the figures do); a Party unit counts its cells' cases."""
+    they happened (as the figures do); a Party unit counts its cells' cases.
+    ``scope``: a Hội unit's scope on the period's end, when the caller has it."""
     steps = [Step.INTRODUCED, Step.DECISION]
     span = counters.month_span(period.start, period.end)
-    scope = F.scope_as_of(unit, period.end) if unit.tree == Tree.HOI else None
+    if unit.tree == Tree.HOI:
+        scope = scope or F.scope_as_of(unit, period.end)
     if span and (scope is None or scope.current):
         # The unit's own counter rows: on the Hội side its Hội events, on the Party
         # side its cells' cases (see uutu.pipeline.counters).
@@ -251,7 +253,9 @@ def _unit_context(unit, period) -> dict:
     under the token of the unit's province and of its Party counterpart's
     (:func:`uutu.pipeline.counters.cached`), which every writer replaces."""
     quotas = {q.indicator: q for q in Quota.objects.filter(unit=unit, period=period)}
-    chart = monthly_chart(unit, period)
+    # The Hội unit's tree on the period's end, read once for the chart and the figures.
+    scope = F.scope_as_of(unit, period.end) if unit.tree == Tree.HOI else None
+    chart = monthly_chart(unit, period, scope)
     context = {
         "chart": chart,
         "chart_rows": list(
@@ -259,7 +263,7 @@ def _unit_context(unit, period) -> dict:
         ),
     }
     if unit.tree == Tree.HOI:
-        figs = figures(unit, period, by_child=True)
+        figs = figures(unit, period, by_child=True, scope=scope)
         values = figs["total"]
         rows = progress(unit, period, values=values, quotas=quotas, only_with_quota=True)
         heads = values.get("branch_heads", 0)

@@ -121,7 +121,7 @@ def _communes(scope: F.Scope, by_child: bool) -> dict:
         levels = list(Level.objects.filter(code__in=COMMUNE_LEVELS).values_list("pk", flat=True))
         qs = Unit.objects.filter(
             path__startswith=scope.unit.path, is_active=True, level_id__in=levels
-        )
+        ).exclude(pk__in=scope.later)
         if not by_child:
             return {"total": qs.count(), "children": {}}
         rows = qs.values(child=scope.child_segment()).annotate(n=Count("id")).order_by()
@@ -141,22 +141,26 @@ def _communes(scope: F.Scope, by_child: bool) -> dict:
     return {"total": total, "children": dict(children)}
 
 
-def figures(unit: Unit, period: Period, *, by_child: bool = False) -> dict:
+def figures(
+    unit: Unit, period: Period, *, by_child: bool = False, scope: F.Scope | None = None
+) -> dict:
     """Every figure of ``unit``'s subtree for ``period``:
     ``{"total": {...}, "children": {child_id: {...}}}``. Kept in the cache under the
     token of the unit's province, which every writer of these figures replaces
-    (:func:`uutu.pipeline.counters.cached`)."""
+    (:func:`uutu.pipeline.counters.cached`). ``scope``: the unit's
+    :func:`~uutu.pipeline.figures.scope_as_of` the period's end, when the caller has
+    it already."""
     return counters.cached(
         "figures",
         [unit],
         (period.start, period.end, by_child),
-        lambda: _figures(unit, period, by_child),
+        lambda: _figures(unit, period, by_child, scope),
     )
 
 
-def _figures(unit: Unit, period: Period, by_child: bool) -> dict:
+def _figures(unit: Unit, period: Period, by_child: bool, scope: F.Scope | None = None) -> dict:
     """:func:`figures`, counted (no cache)."""
-    scope = F.scope_as_of(unit, period.end)
+    scope = scope or F.scope_as_of(unit, period.end)
     parts = [
         F.event_figures(unit, period.start, period.end, by_child=by_child, scope=scope),
         F.branch_head_figures(unit, period.end, since=period.start, by_child=by_child, scope=scope),

@@ -17,7 +17,7 @@ from uutu.accounts import permissions
 from uutu.accounts.roles import TARGETS_PERIODS, TARGETS_VIEW, grants
 from uutu.core.forms import apply_errors, process_form
 from uutu.orgs.models import Tree, Unit
-from uutu.orgs.services import tree_as_of
+from uutu.orgs.services import children_as_of
 from uutu.orgs.views import picker_units
 
 from . import excel, services
@@ -342,8 +342,8 @@ def progress_view(request, pk):
     result = figures(unit, period, by_child=True)
     rows = decorate(progress(unit, period, values=result["total"]))
     # The children as they stood on the period's end date (names of that date).
-    tree = tree_as_of(period.end, root=unit)
-    child_ids = [uid for uid, (_name, parent) in tree.items() if parent == unit.pk]
+    names = children_as_of(unit, period.end)
+    child_ids = list(names)
     child_units = {u.pk: u for u in Unit.objects.filter(pk__in=child_ids).select_related("level")}
     quotas: dict = {}
     for q in Quota.objects.filter(unit_id__in=child_ids, period=period):
@@ -362,7 +362,7 @@ def progress_view(request, pk):
         children.append(
             {
                 "unit": child,
-                "name": tree[uid][0],
+                "name": names[uid],
                 "quota": quota,
                 "introduced": introduced,
                 "heads": values.get("introduced_branch_heads", 0),

@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from uutu.orgs import services as org_services
-from uutu.orgs.models import Unit
+from uutu.orgs.models import Unit, UnitVersion
 from uutu.people import services as people_services
 from uutu.pipeline import counters
 from uutu.pipeline import figures as F
@@ -30,13 +30,27 @@ STEPS = list(Step)
 SCOPE_AS_OF = F.scope_as_of
 
 
+def _not_yet(on) -> set[int]:
+    """Units that did not exist on ``on``: every version of theirs starts after it
+    (a version with no start has always been)."""
+    first: dict[int, datetime.date] = {}
+    for uid, start in UnitVersion.objects.values_list("unit_id", "valid_from"):
+        start = start or datetime.date.min
+        first[uid] = min(first.get(uid, start), start)
+    return {uid for uid, start in first.items() if start > on}
+
+
 def _explicit_scope(unit, on):
-    """The scope of ``unit`` on ``on``; the current tree given as ids, which
-    forces the event-scanning path."""
+    """The scope of ``unit`` on ``on``; the current tree given as ids, without the
+    units created since, which forces the event-scanning path."""
     scope = SCOPE_AS_OF(unit, on)
     if not scope.current:
         return scope
-    rows = Unit.objects.filter(path__startswith=unit.path).values_list("pk", "path")
+    rows = (
+        Unit.objects.filter(path__startswith=unit.path)
+        .exclude(pk__in=_not_yet(on))
+        .values_list("pk", "path")
+    )
     child_of = {}
     for pk, path in rows:
         segment = path[len(unit.path) :].split(".", 1)[0]
@@ -54,9 +68,15 @@ def _communes_by_loading(scope, by_child):
     if not SCOPE_AS_OF(scope.unit, scope.on).current:
         return COMMUNES(scope, by_child)
     total, children = 0, {}
-    rows = Unit.objects.filter(
-        path__startswith=scope.unit.path, is_active=True, level__code__in=progress.COMMUNE_LEVELS
-    ).values_list("pk", "path")
+    rows = (
+        Unit.objects.filter(
+            path__startswith=scope.unit.path,
+            is_active=True,
+            level__code__in=progress.COMMUNE_LEVELS,
+        )
+        .exclude(pk__in=_not_yet(scope.on))
+        .values_list("pk", "path")
+    )
     for pk, path in rows:
         total += 1
         child = scope.child(pk, path) if by_child else None
@@ -369,6 +389,77 @@ def test_dissolving_and_creating_units(busy, monkeypatch):
     org_services.dissolve_unit(new, on=ago(0))
     assert not FigureCount.objects.filter(unit=new).exists()
     assert_exact(w, monkeypatch)
+
+
+def test_units_created_after_a_period_leave_its_figures_on_the_counters(busy, monkeypatch):
+    """A commune and a chi hội founded, and a chi hội renamed, after last year: last
+    year's tree is still the current one but for the new units, so its figures come
+    from the counters (no rebuilt tree), and they equal the events counted on the
+    tree of last year's end (the new commune is not one of its communes)."""
+    w = busy
+    last_year = Period.year(ago(0).year - 1)
+    commune = org_services.create_unit(
+        parent=w.province,
+        level=w.levels["hoi_commune"],
+        name="Hội LHPN Xã Mới",
+        code="99031",
+        on=ago(0),
+    )
+    branch = org_services.create_unit(
+        parent=commune, level=w.levels["hoi_branch"], name="Chi hội Mới", code="99031-1", on=ago(0)
+    )
+    committee = org_services.create_unit(
+        parent=w.party_province,
+        level=w.levels["dang_commune"],
+        name="Đảng bộ Xã Mới",
+        code="99031",
+        on=ago(0),
+    )
+    cell = org_services.create_unit(
+        parent=committee, level=w.levels["dang_cell"], name="Chi bộ Mới", code="99031-1", on=ago(0)
+    )
+    org_services.link_counterpart(commune, committee)
+    org_services.link_counterpart(branch, cell)
+    org_services.rename_unit(w.branch_b1, new_name="Chi hội Bình Minh 1", on=ago(0))
+    ManualFigure.objects.create(
+        unit=commune, period=last_year, indicator="model_1plus1_pct", value=1
+    )
+    walk(
+        w,
+        member(w, "Lò Thị Mới", datetime.date(1995, 5, 5), branch=branch),
+        Step.INTRODUCED,
+        anonymous=True,
+    )
+    scope = F.scope_as_of(w.province, last_year.end)
+    assert scope.current and scope.later == {commune.pk, branch.pk, committee.pk, cell.pk}
+    assert F.scope_as_of(w.province, ago(0)).later == frozenset()
+    before = progress.figures(w.province, last_year)["total"]
+    assert before["communes"] == 2 and "model_1plus1_pct__yes" not in before
+    assert_exact(w, monkeypatch, units=[w.hoi_root, w.province, commune, branch, w.commune_b])
+
+
+def test_history_imported_into_a_new_chi_hoi_rebuilds_the_old_tree(busy, monkeypatch):
+    """A chi hội founded today holding a step dated last year (a member's history
+    imported with her): the counters of the units above hold that step in last
+    year, but the chi hội did not exist then. Last year's figures are counted on
+    the tree rebuilt as of its end, which leaves that step out."""
+    w = busy
+    last_year = Period.year(ago(0).year - 1)
+    branch = org_services.create_unit(
+        parent=w.commune_b,
+        level=w.levels["hoi_branch"],
+        name="Chi hội Mới",
+        code="99002-9",
+        on=ago(0),
+    )
+    before = progress.figures(w.province, last_year)["total"]["sources"]
+    person = member(w, "Lò Thị Cũ", datetime.date(1990, 3, 3), branch=branch)
+    walk(w, person, Step.SOURCE, on=last_year.end - datetime.timedelta(days=10), anonymous=True)
+    assert FigureCount.objects.filter(unit=branch, month__lte=last_year.end).exists()
+    assert not F.scope_as_of(w.province, last_year.end).current
+    assert progress.figures(w.province, last_year)["total"]["sources"] == before
+    assert progress.figures(w.province, Period.year(ago(0).year))["total"]["sources"] >= 1
+    assert_exact(w, monkeypatch, units=[w.hoi_root, w.province, branch, w.commune_b])
 
 
 def test_moving_a_cell_to_another_party_committee(busy, monkeypatch):

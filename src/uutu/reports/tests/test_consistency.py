@@ -121,10 +121,15 @@ def test_figures_after_a_branch_move_and_a_commune_merge(world, login):
         unit=world.province, period=half, kind=Kind.SIX_MONTHLY, actor=world.users["province"]
     )
     shown = R.report_figures(report)
-    # A and B as they were on 30/06; the new commune (active today) with nothing yet.
+    # The rows are the province's communes on 30/06, A and B; the merged commune,
+    # founded after the period, is not one of them.
     assert {c["id"]: c["introduced"] for c in shown["children"]} == {
         world.commune_a.pk: 2,
         world.commune_b.pk: 1,
-        merged.pk: 0,
     }
+    year_report = R.create_report(
+        unit=world.province, period=year, kind=Kind.ANNUAL, actor=world.users["province"]
+    )
+    rows = {c["id"]: c["introduced"] for c in R.report_figures(year_report)["children"]}
+    assert rows == {merged.pk: 3}
     assert progress.figures(world.province, half)["total"]["introduced"] == 3
