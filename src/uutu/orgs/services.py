@@ -418,7 +418,8 @@ def link_counterpart(hoi_unit: Unit, party_unit: Unit | None, *, actor=None) -> 
     )
 
 
-def _valid_on(on: datetime.date) -> Q:
+def valid_on(on: datetime.date) -> Q:
+    """The unit versions valid on ``on``."""
     return Q(Q(valid_from__isnull=True) | Q(valid_from__lte=on)) & Q(
         Q(valid_to__isnull=True) | Q(valid_to__gt=on)
     )
@@ -428,7 +429,7 @@ def children_as_of(unit: Unit, on: datetime.date) -> dict[int, str]:
     """The units directly under ``unit`` on ``on``, with the names they had then:
     ``{unit_id: name}``. One query through the versions' parent index (not the
     whole tree, as :func:`tree_as_of` reads it)."""
-    rows = UnitVersion.objects.filter(_valid_on(on), parent_id=unit.pk).order_by()
+    rows = UnitVersion.objects.filter(valid_on(on), parent_id=unit.pk).order_by()
     return dict(rows.values_list("unit_id", "name"))
 
 
@@ -437,7 +438,7 @@ def tree_as_of(on: datetime.date, root: Unit | None = None) -> dict[int, tuple[s
 
     With ``root``, only units that were under ``root`` on that date.
     """
-    rows = UnitVersion.objects.filter(_valid_on(on)).values_list("unit_id", "name", "parent_id")
+    rows = UnitVersion.objects.filter(valid_on(on)).values_list("unit_id", "name", "parent_id")
     tree = {uid: (name, pid) for uid, name, pid in rows}
     if root is None:
         return tree

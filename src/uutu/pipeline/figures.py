@@ -2,9 +2,9 @@
 
 Each figure is counted over the unit's subtree **as it stood on the period's end
 date**. When no reorganisation happened after that date the current materialized
-path is the tree of that date and one prefix filter is enough. When the only
-reorganisations after it are creations and renamings, the current path is still
-that tree but for the units created since, which are left out by id (see
+path is the tree of that date and one prefix filter is enough. When every unit
+reorganised since still falls for the unit where it fell then, the current path is
+still that tree but for the units created since, which are left out by id (see
 :func:`scope_as_of`). Otherwise the tree of that date is rebuilt from the unit
 versions and the events are filtered by the ids of the units that were under the
 unit then.
@@ -27,7 +27,7 @@ from django.db.models import Case, Count, Exists, Min, OuterRef, Q, Sum, Value, 
 from django.db.models.functions import Coalesce, Substr
 
 from uutu.orgs.models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit, UnitVersion
-from uutu.orgs.services import tree_as_of
+from uutu.orgs.services import tree_as_of, valid_on
 from uutu.people.models import Party, PartyStatusPeriod, Position, PositionKind
 
 from . import counters
@@ -89,39 +89,89 @@ class Scope:
         return self.child_of.get(unit_id)
 
 
-# Reorganisations that change no unit's place in the tree: after a period's end they
-# leave its tree as the current one, but for the units created since.
-IN_PLACE = (OrgEvent.Kind.CREATE, OrgEvent.Kind.RENAME)
+# Above this many units given a new version after a period's end (a reform), the
+# tree of that day is rebuilt rather than each unit's place compared.
+MAX_COMPARED = 5000
 
 
 def scope_as_of(unit: Unit, on: datetime.date) -> Scope:
     """The subtree of ``unit`` as it stood on ``on`` (see the module docstring).
 
     The current tree serves when no reorganisation is dated after ``on``, or when
-    every one is a creation or a renaming: then the tree of ``on`` is the current
-    tree without the units created since, and those are left out by id. That holds
-    only while none of them holds a counted step dated on or before ``on`` (history
-    imported into a new chi hội, or a case moved to a new chi bộ): the counters of
-    the units above would include it. Then, as after a move or a merge, the tree of
-    ``on`` is rebuilt from the unit versions."""
-    after = OrgEvent.objects.filter(date__gt=on).order_by()
-    kinds = set(after.values_list("kind", flat=True).distinct())
-    if not kinds:
+    every unit reorganised since (:func:`_created_since`) falls for ``unit`` where
+    it fell on ``on``: outside it, or under the same child. Then the tree of ``on``
+    is the current tree without the units created since, which are left out by id.
+    Otherwise the tree of ``on`` is rebuilt from the unit versions
+    (:func:`rebuilt_scope`)."""
+    if not OrgEvent.objects.filter(date__gt=on).exists():
         return Scope(unit, on, None, {})
-    if kinds <= set(IN_PLACE):
-        # Created after ``on``: a version opened by a creation after ``on`` (a unit
-        # created without a date has a version open since always, as in
-        # ``tree_as_of``), each with whether it holds a counted step by ``on``.
-        early = FigureCount.objects.filter(unit_id=OuterRef("unit_id"), month__lte=on).exclude(n=0)
-        rows = list(
-            UnitVersion.objects.filter(
-                event__date__gt=on, event__kind=OrgEvent.Kind.CREATE, valid_from__gt=on
-            )
-            .annotate(early=Exists(early))
-            .values_list("unit_id", "early")
-        )
-        if not any(early for _uid, early in rows):
-            return Scope(unit, on, None, {}, frozenset(uid for uid, _early in rows))
+    later = _created_since(unit, on)
+    if later is not None:
+        return Scope(unit, on, None, {}, later)
+    return rebuilt_scope(unit, on)
+
+
+def _place(unit_id: int, chain: list[int]) -> int | None:
+    """Where a unit whose ancestors, itself first, are ``chain`` falls for
+    ``unit_id``: 0 for the unit itself, else the child it falls under; None when
+    outside it."""
+    if unit_id not in chain:
+        return None
+    i = chain.index(unit_id)
+    return chain[i - 1] if i else 0
+
+
+def _created_since(unit: Unit, on: datetime.date) -> frozenset[int] | None:
+    """The units created after ``on``, when the current tree is ``unit``'s tree of
+    ``on`` but for them; None when it is not.
+
+    Every unit with a version opened after ``on`` (created, renamed, moved, or its
+    parent merged or split) is compared: its ancestors on ``on``, from the versions
+    valid that day, against its ancestors now, from its path. The current tree
+    serves when each falls for ``unit`` where it fell then. The counters agree: a
+    unit's rows hold the events of its current subtree, the same chi hội's. A unit
+    created since must hold no step dated by ``on`` (history imported into a new
+    chi hội): the counters above it would count a step the tree of ``on`` leaves
+    out. A few small queries; at most one per level of the tree for the ancestors."""
+    changed = dict(
+        UnitVersion.objects.filter(valid_from__gt=on)
+        .order_by()
+        .values_list("unit_id", "unit__path")
+        .distinct()[: MAX_COMPARED + 1]
+    )
+    if len(changed) > MAX_COMPARED:
+        return None
+
+    def parents_on(ids) -> dict[int, int | None]:
+        versions = UnitVersion.objects.filter(valid_on(on), unit_id__in=ids)
+        return dict(versions.values_list("unit_id", "parent_id"))
+
+    parents = parents_on(changed)  # the ancestors of ``on``, a level at a time
+    later = frozenset(changed.keys() - parents.keys())
+    pending = {p for p in parents.values() if p is not None and p not in parents}
+    while pending:
+        rows = parents_on(pending)
+        parents.update(dict.fromkeys(pending, None) | rows)
+        pending = {p for p in rows.values() if p is not None and p not in parents}
+    for uid, path in changed.items():
+        if uid in later:
+            continue
+        chain, cur = [], uid
+        while cur is not None and cur not in chain:
+            chain.append(cur)
+            cur = parents.get(cur)
+        now = [int(segment) for segment in reversed(path.split(".")) if segment]
+        if _place(unit.pk, chain) != _place(unit.pk, now):
+            return None
+    early = CaseEvent.objects.filter(hoi_unit_id__in=later, kind=CaseEvent.Kind.STEP, date__lte=on)
+    if later and early.exists():
+        return None
+    return later
+
+
+def rebuilt_scope(unit: Unit, on: datetime.date) -> Scope:
+    """The subtree of ``unit`` on ``on`` rebuilt from the unit versions (every unit
+    of the tree read): its units by id, each with its child of ``unit``."""
     tree = tree_as_of(on, root=unit)
     child_of: dict[int, int] = {}
     for uid in tree:
@@ -131,7 +181,9 @@ def scope_as_of(unit: Unit, on: datetime.date) -> Scope:
             cur = tree[cur][1]
         if chain:
             child_of[uid] = chain[-1]
-    return Scope(unit, on, set(tree) | {unit.pk}, child_of)
+    # ``unit`` itself is in it when it existed that day: a unit founded later holds
+    # nothing of that day.
+    return Scope(unit, on, set(tree), child_of)
 
 
 def _position_group(position: str) -> str:

@@ -119,8 +119,10 @@ def _communes(scope: F.Scope, by_child: bool) -> dict:
         # The levels' ids first: with literal ids the planner reads the level index
         # (3,321 communes) instead of scanning 200,000 units for a join on the code.
         levels = list(Level.objects.filter(code__in=COMMUNE_LEVELS).values_list("pk", flat=True))
+        # The communes of the period's end: active, or dissolved after it.
+        existing = Q(is_active=True) | Q(dissolved_on__gt=scope.on)
         qs = Unit.objects.filter(
-            path__startswith=scope.unit.path, is_active=True, level_id__in=levels
+            existing, path__startswith=scope.unit.path, level_id__in=levels
         ).exclude(pk__in=scope.later)
         if not by_child:
             return {"total": qs.count(), "children": {}}

@@ -13,13 +13,13 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from uutu.orgs import services as org_services
-from uutu.orgs.models import Unit, UnitVersion
+from uutu.orgs.models import OrgEvent, Unit
 from uutu.people import services as people_services
 from uutu.pipeline import counters
 from uutu.pipeline import figures as F
 from uutu.pipeline import services as S
 from uutu.pipeline.models import CaseEvent, FigureCount, Organisation, Status, Step
-from uutu.pipeline.tests.test_services import ago, member, take_class, walk
+from uutu.pipeline.tests.test_services import DAY, ago, member, take_class, walk
 from uutu.reports import views_dashboard
 from uutu.targets import progress
 from uutu.targets.models import ManualFigure, Period, Quota
@@ -27,30 +27,18 @@ from uutu.targets.models import ManualFigure, Period, Quota
 STEPS = list(Step)
 
 
-SCOPE_AS_OF = F.scope_as_of
-
-
-def _not_yet(on) -> set[int]:
-    """Units that did not exist on ``on``: every version of theirs starts after it
-    (a version with no start has always been)."""
-    first: dict[int, datetime.date] = {}
-    for uid, start in UnitVersion.objects.values_list("unit_id", "valid_from"):
-        start = start or datetime.date.min
-        first[uid] = min(first.get(uid, start), start)
-    return {uid for uid, start in first.items() if start > on}
+def _reorganised_after(on) -> bool:
+    return OrgEvent.objects.filter(date__gt=on).exists()
 
 
 def _explicit_scope(unit, on):
-    """The scope of ``unit`` on ``on``; the current tree given as ids, without the
-    units created since, which forces the event-scanning path."""
-    scope = SCOPE_AS_OF(unit, on)
-    if not scope.current:
-        return scope
-    rows = (
-        Unit.objects.filter(path__startswith=unit.path)
-        .exclude(pk__in=_not_yet(on))
-        .values_list("pk", "path")
-    )
+    """The scope of ``unit`` on ``on`` given as ids, which forces the
+    event-scanning path: after a reorganisation dated after ``on``, the tree of
+    that day rebuilt from the unit versions (the definition); otherwise the current
+    tree."""
+    if _reorganised_after(on):
+        return F.rebuilt_scope(unit, on)
+    rows = Unit.objects.filter(path__startswith=unit.path).values_list("pk", "path")
     child_of = {}
     for pk, path in rows:
         segment = path[len(unit.path) :].split(".", 1)[0]
@@ -63,20 +51,15 @@ COMMUNES = progress._communes
 
 
 def _communes_by_loading(scope, by_child):
-    """The communes counted the old way on the current tree: every active commune
-    under the unit loaded, its child read from its path."""
-    if not SCOPE_AS_OF(scope.unit, scope.on).current:
+    """The communes counted the old way: on the tree rebuilt as of the day when it
+    was reorganised since; otherwise every active commune under the unit loaded,
+    its child read from its path."""
+    if _reorganised_after(scope.on):
         return COMMUNES(scope, by_child)
     total, children = 0, {}
-    rows = (
-        Unit.objects.filter(
-            path__startswith=scope.unit.path,
-            is_active=True,
-            level__code__in=progress.COMMUNE_LEVELS,
-        )
-        .exclude(pk__in=_not_yet(scope.on))
-        .values_list("pk", "path")
-    )
+    rows = Unit.objects.filter(
+        path__startswith=scope.unit.path, is_active=True, level__code__in=progress.COMMUNE_LEVELS
+    ).values_list("pk", "path")
     for pk, path in rows:
         total += 1
         child = scope.child(pk, path) if by_child else None
@@ -436,6 +419,47 @@ def test_units_created_after_a_period_leave_its_figures_on_the_counters(busy, mo
     before = progress.figures(w.province, last_year)["total"]
     assert before["communes"] == 2 and "model_1plus1_pct__yes" not in before
     assert_exact(w, monkeypatch, units=[w.hoi_root, w.province, commune, branch, w.commune_b])
+
+
+def test_a_move_after_a_period_rebuilds_its_tree_only_where_it_crossed_a_boundary(
+    busy, monkeypatch
+):
+    """Chi hội A2 moves from commune A to commune B today. On last year's end the
+    country and the province held both communes, as they do now: their totals stay
+    on the counters. Communes A and B, and the province's rows per commune, need last
+    year's tree, when A2 was A's: rebuilt from the versions."""
+    w = busy
+    last_year = Period.year(ago(0).year - 1)
+    person = member(w, "Đinh Thị Năm Ngoái", datetime.date(1992, 2, 2), branch=w.branch_a2)
+    walk(w, person, Step.INTRODUCED, on=last_year.end - 60 * DAY, anonymous=True)
+    org_services.move_unit(w.branch_a2, new_parent=w.commune_b, on=ago(0))
+    end = last_year.end
+    assert F.scope_as_of(w.hoi_root, end).current
+    assert F.scope_as_of(w.branch_a1, end).current
+    for unit in (w.province, w.commune_a, w.commune_b):
+        assert not F.scope_as_of(unit, end).current, unit.name
+    assert F.scope_as_of(w.province, ago(0)).current  # today's tree is the current one
+    shown = progress.figures(w.province, last_year, by_child=True)
+    assert shown["children"][w.commune_a.pk]["introduced"] == 1
+    assert shown["children"].get(w.commune_b.pk, {}).get("introduced", 0) == 0
+    assert_exact(w, monkeypatch)
+
+
+def test_a_commune_dissolved_after_a_period_is_one_of_its_communes(busy, monkeypatch):
+    """A commune that existed last year and is dissolved today: last year's figures
+    stay on the current tree and still count it among the communes; this year's,
+    whose end comes after the dissolution, do not."""
+    w = busy
+    last_year, this_year = Period.year(ago(0).year - 1), Period.year(ago(0).year)
+    old = org_services.create_unit(
+        parent=w.province, level=w.levels["hoi_commune"], name="Hội LHPN Xã Cũ", code="99041"
+    )
+    assert progress.figures(w.province, last_year)["total"]["communes"] == 3
+    org_services.dissolve_unit(old, on=ago(0))
+    assert F.scope_as_of(w.province, last_year.end).current
+    assert progress.figures(w.province, last_year)["total"]["communes"] == 3
+    assert progress.figures(w.province, this_year)["total"]["communes"] == 2
+    assert_exact(w, monkeypatch)
 
 
 def test_history_imported_into_a_new_chi_hoi_rebuilds_the_old_tree(busy, monkeypatch):
