@@ -381,26 +381,16 @@ def test_units_created_after_a_period_leave_its_figures_on_the_counters(busy, mo
     tree of last year's end (the new commune is not one of its communes)."""
     w = busy
     last_year = Period.year(ago(0).year - 1)
-    commune = org_services.create_unit(
-        parent=w.province,
-        level=w.levels["hoi_commune"],
-        name="Hội LHPN Xã Mới",
-        code="99031",
-        on=ago(0),
-    )
-    branch = org_services.create_unit(
-        parent=commune, level=w.levels["hoi_branch"], name="Chi hội Mới", code="99031-1", on=ago(0)
-    )
-    committee = org_services.create_unit(
-        parent=w.party_province,
-        level=w.levels["dang_commune"],
-        name="Đảng bộ Xã Mới",
-        code="99031",
-        on=ago(0),
-    )
-    cell = org_services.create_unit(
-        parent=committee, level=w.levels["dang_cell"], name="Chi bộ Mới", code="99031-1", on=ago(0)
-    )
+
+    def found(parent, level, name, code):
+        return org_services.create_unit(
+            parent=parent, level=w.levels[level], name=name, code=code, on=ago(0)
+        )
+
+    commune = found(w.province, "hoi_commune", "Hội LHPN Xã Mới", "99031")
+    branch = found(commune, "hoi_branch", "Chi hội Mới", "99031-1")
+    committee = found(w.party_province, "dang_commune", "Đảng bộ Xã Mới", "99031")
+    cell = found(committee, "dang_cell", "Chi bộ Mới", "99031-1")
     org_services.link_counterpart(commune, committee)
     org_services.link_counterpart(branch, cell)
     org_services.rename_unit(w.branch_b1, new_name="Chi hội Bình Minh 1", on=ago(0))
