@@ -3,6 +3,8 @@ each runs in one transaction, checks the rules, writes a dated :class:`OrgEvent`
 keeps :class:`UnitVersion` history and appends the audit row."""
 
 import datetime
+import functools
+import operator
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -433,13 +435,27 @@ def children_as_of(unit: Unit, on: datetime.date) -> dict[int, str]:
     return dict(rows.values_list("unit_id", "name"))
 
 
-def tree_as_of(on: datetime.date, root: Unit | None = None) -> dict[int, tuple[str, int | None]]:
+# Above this many units given a new version after a date, the tree of that date
+# under a unit is read whole rather than narrowed to where it can lie (a reform).
+MAX_NARROWED = 200
+
+
+def tree_as_of(
+    on: datetime.date, root: Unit | None = None, *, narrow: bool = True
+) -> dict[int, tuple[str, int | None]]:
     """The tree as it stood on ``on``: ``{unit_id: (name, parent_id)}``.
 
-    With ``root``, only units that were under ``root`` on that date.
+    With ``root``, only units that were under ``root`` on that date. Only the
+    versions of the units that can have been under it then are read (``narrow``;
+    :func:`_where_it_can_lie`), not the whole country's.
     """
-    rows = UnitVersion.objects.filter(valid_on(on)).values_list("unit_id", "name", "parent_id")
-    tree = {uid: (name, pid) for uid, name, pid in rows}
+    rows = UnitVersion.objects.filter(valid_on(on))
+    prefixes = _where_it_can_lie(root, on) if root is not None and narrow else None
+    if prefixes is not None:
+        rows = rows.filter(
+            functools.reduce(operator.or_, (Q(unit__path__startswith=p) for p in prefixes))
+        )
+    tree = {uid: (name, pid) for uid, name, pid in rows.values_list("unit_id", "name", "parent_id")}
     if root is None:
         return tree
     keep: dict[int, bool] = {root.pk: True}
@@ -455,6 +471,30 @@ def tree_as_of(on: datetime.date, root: Unit | None = None) -> dict[int, tuple[s
         return result
 
     return {uid: v for uid, v in tree.items() if under(uid)}
+
+
+def _where_it_can_lie(root: Unit, on: datetime.date) -> list[str] | None:
+    """The path prefixes of every unit that can have been under ``root`` on ``on``:
+    ``root``'s own, and those of the units given a new version since (their parent
+    may have changed); None when more than :data:`MAX_NARROWED` were.
+
+    A unit under ``root`` that day is under it now, unless one of the units on its
+    way up then has changed parent since; the first such one carries it in its
+    subtree now. So the units under those prefixes hold that day's subtree, and a
+    walk up that leaves them leaves it."""
+    paths = list(
+        UnitVersion.objects.filter(valid_from__gt=on)
+        .order_by()
+        .values_list("unit__path", flat=True)
+        .distinct()[: MAX_NARROWED + 1]
+    )
+    if len(paths) > MAX_NARROWED:
+        return None
+    prefixes: list[str] = []
+    for path in sorted({root.path, *paths}):
+        if not any(path.startswith(p) for p in prefixes):
+            prefixes.append(path)
+    return prefixes
 
 
 def ancestors_as_of(unit: Unit, on: datetime.date) -> list[int]:

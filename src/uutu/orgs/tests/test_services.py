@@ -89,6 +89,41 @@ def test_move_rewrites_the_paths_of_the_whole_subtree(world):
     assert group.pk in services.tree_as_of(on, root=world.commune_b)
 
 
+def test_the_tree_under_a_unit_on_a_day_is_read_where_it_can_lie(world, monkeypatch):
+    """The tree of a past day under a unit, read narrowed to its own subtree and to
+    the subtrees of the units changed since, is the one read from every version:
+    after units moved out of it and into it (with a group below), a merger, a split
+    and a renaming, for every unit and every day around them."""
+    group = _group(world, world.branch_a2)
+    days = [TODAY - 9 * DAY, TODAY - 6 * DAY, TODAY - 3 * DAY, TODAY]
+    services.move_unit(world.branch_a2, new_parent=world.commune_b, on=TODAY - 8 * DAY)
+    other = services.create_unit(
+        parent=world.hoi_root, level=world.levels["hoi_province"], name="Tỉnh Khác", code="98"
+    )
+    services.move_unit(world.commune_b, new_parent=other, on=TODAY - 5 * DAY)
+    services.rename_unit(world.branch_a1, new_name="Chi hội Đổi Tên", on=TODAY - 4 * DAY)
+    merged = services.merge_units(
+        [world.commune_a, world.commune_b], on=TODAY - 2 * DAY, name="Xã Hợp Nhất", code="99009"
+    )
+    services.split_unit(
+        merged,
+        parts=[{"name": "Xã Một", "code": "99091", "children": [world.branch_a1]}],
+        on=TODAY - DAY,
+        keep_source=True,
+    )
+    units = Unit.objects.filter(tree="hoi")
+    for day in days:
+        for unit in units:
+            full = services.tree_as_of(day, root=unit, narrow=False)
+            assert services.tree_as_of(day, root=unit) == full, (unit.name, day)
+    # Commune B's subtree six days ago was under the province, though it is not now.
+    assert group.pk in services.tree_as_of(TODAY - 6 * DAY, root=world.province)
+    # With too many changes to narrow, the whole tree is read.
+    monkeypatch.setattr(services, "MAX_NARROWED", 1)
+    assert services._where_it_can_lie(world.province, TODAY - 9 * DAY) is None
+    assert group.pk in services.tree_as_of(TODAY - 6 * DAY, root=world.province)
+
+
 def test_move_under_own_child_is_refused(world):
     group = _group(world, world.branch_a1)
     with pytest.raises(ValidationError) as exc:
