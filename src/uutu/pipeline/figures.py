@@ -170,8 +170,9 @@ def _created_since(unit: Unit, on: datetime.date) -> frozenset[int] | None:
 
 
 def rebuilt_scope(unit: Unit, on: datetime.date) -> Scope:
-    """The subtree of ``unit`` on ``on`` rebuilt from the unit versions (every unit
-    of the tree read): its units by id, each with its child of ``unit``."""
+    """The subtree of ``unit`` on ``on`` rebuilt from the unit versions (those where
+    it can lie, :func:`~uutu.orgs.services.tree_as_of`): its units by id, each with
+    its child of ``unit``."""
     tree = tree_as_of(on, root=unit)
     child_of: dict[int, int] = {}
     for uid in tree:
