@@ -473,6 +473,20 @@ def tree_as_of(
     return {uid: v for uid, v in tree.items() if under(uid)}
 
 
+def changed_since(on: datetime.date, limit: int) -> dict[int, str] | None:
+    """The units given a new version after ``on`` (created, renamed, moved, or moved
+    with their parent's merger or split), each with its current path; None when
+    there are more than ``limit`` (a reform)."""
+    rows = (
+        UnitVersion.objects.filter(valid_from__gt=on)
+        .order_by()
+        .values_list("unit_id", "unit__path")
+        .distinct()[: limit + 1]
+    )
+    changed = dict(rows)
+    return None if len(changed) > limit else changed
+
+
 def _where_it_can_lie(root: Unit, on: datetime.date) -> list[str] | None:
     """The path prefixes of every unit that can have been under ``root`` on ``on``:
     ``root``'s own, and those of the units given a new version since (their parent
@@ -482,16 +496,11 @@ def _where_it_can_lie(root: Unit, on: datetime.date) -> list[str] | None:
     way up then has changed parent since; the first such one carries it in its
     subtree now. So the units under those prefixes hold that day's subtree, and a
     walk up that leaves them leaves it."""
-    paths = list(
-        UnitVersion.objects.filter(valid_from__gt=on)
-        .order_by()
-        .values_list("unit__path", flat=True)
-        .distinct()[: MAX_NARROWED + 1]
-    )
-    if len(paths) > MAX_NARROWED:
+    changed = changed_since(on, MAX_NARROWED)
+    if changed is None:
         return None
     prefixes: list[str] = []
-    for path in sorted({root.path, *paths}):
+    for path in sorted({root.path, *changed.values()}):
         if not any(path.startswith(p) for p in prefixes):
             prefixes.append(path)
     return prefixes

@@ -27,7 +27,7 @@ from django.db.models import Case, Count, Exists, Min, OuterRef, Q, Sum, Value, 
 from django.db.models.functions import Coalesce, Substr
 
 from uutu.orgs.models import PATH_SEGMENT_WIDTH, OrgEvent, Tree, Unit, UnitVersion
-from uutu.orgs.services import tree_as_of, valid_on
+from uutu.orgs.services import changed_since, tree_as_of, valid_on
 from uutu.people.models import Party, PartyStatusPeriod, Position, PositionKind
 
 from . import counters
@@ -133,13 +133,8 @@ def _created_since(unit: Unit, on: datetime.date) -> frozenset[int] | None:
     created since must hold no step dated by ``on`` (history imported into a new
     chi hội): the counters above it would count a step the tree of ``on`` leaves
     out. A few small queries; at most one per level of the tree for the ancestors."""
-    changed = dict(
-        UnitVersion.objects.filter(valid_from__gt=on)
-        .order_by()
-        .values_list("unit_id", "unit__path")
-        .distinct()[: MAX_COMPARED + 1]
-    )
-    if len(changed) > MAX_COMPARED:
+    changed = changed_since(on, MAX_COMPARED)
+    if changed is None:
         return None
 
     def parents_on(ids) -> dict[int, int | None]:
